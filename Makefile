@@ -1,0 +1,37 @@
+# pg_migrate: PGXS build of the extension, plus the two set-up commands.
+#
+#   make demo   install what is missing, build, install, and migrate the
+#               example application in a throwaway cluster
+#   make test   the same bootstrap, then every test suite
+#
+# Both work on a machine that has no PostgreSQL development files yet: PGXS
+# is included only when it exists, and the scripts under .ci/ install it.
+
+EXTENSION = pg_migrate
+MODULE_big = pg_migrate
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = $(wildcard migrations/pg_migrate--*.sql)
+PGFILEDESC = "pg_migrate - schema migrations run inside the database"
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+all install installcheck clean:
+	@echo "PostgreSQL server development files (PGXS) not found; run 'make demo' or 'make test', which install them" >&2
+	@exit 1
+endif
+
+# The set-up commands come after PGXS so that plain "make" still builds.
+.PHONY: demo test
+
+demo:
+	bash .ci/demo
+
+test:
+	bash .ci/test

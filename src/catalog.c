@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Bookkeeping access to the migrate schema, as its owner and with a
+ *	  fixed search_path.
+ *
+ * The tables in schema "migrate" are writable by nobody but the extension's
+ * owner, so that a role granted EXECUTE on the functions can migrate but
+ * cannot forge the registry or the history.  The functions are not
+ * SECURITY DEFINER: they run as the caller, and only the bookkeeping
+ * statements below run as the owner of schema "migrate" (the role that
+ * created the extension), bracketed by mg_owner_begin/mg_owner_end, which
+ * switch the user id the way pg_cron does and set search_path to
+ * "pg_catalog, pg_temp", so that nothing the caller puts on the path can
+ * shadow a function or operator they use.  A user's script never runs
+ * inside such a scope.  If an error escapes, transaction (or
+ * subtransaction) abort restores the user id and the GUC.
+ *
+ * Every statement is prepared once per backend and kept (SPI_keepplan);
+ * the caller must be connected to SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+
+typedef struct CatalogQueryDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[16];
+} CatalogQueryDef;
+
+/* indexed by MgCatalogQuery */
+static const CatalogQueryDef query_defs[MGQ__COUNT] = {
+	[MGQ_PROJECT_STATE] = {
+		"SELECT serial, clean_serial FROM migrate.project WHERE project = $1",
+		1, {TEXTOID}
+	},
+	[MGQ_LOAD_REVISIONS] = {
+		"SELECT r.revision, r.parents, r.checksum, r.description, a.checksum, a.applied_at"
+		" FROM migrate.revision r LEFT JOIN migrate.applied a"
+		" ON a.project = r.project AND a.revision = r.revision"
+		" WHERE r.project = $1",
+		1, {TEXTOID}
+	},
+	[MGQ_LOAD_ORPHANS] = {
+		"SELECT a.revision, a.checksum, a.applied_at FROM migrate.applied a"
+		" WHERE a.project = $1 AND NOT EXISTS (SELECT FROM migrate.revision r"
+		" WHERE r.project = a.project AND r.revision = a.revision)"
+		" ORDER BY a.revision",
+		1, {TEXTOID}
+	},
+	[MGQ_LOAD_SCRIPTS] = {
+		"SELECT revision, up_script FROM migrate.revision"
+		" WHERE project = $1 AND revision = ANY ($2)",
+		2, {TEXTOID, TEXTARRAYOID}
+	},
+	[MGQ_INSERT_APPLIED] = {
+		"INSERT INTO migrate.applied (project, revision, checksum, applied_at,"
+		" applied_by, duration, statements, attempts)"
+		" VALUES ($1, $2, $3, $4, $5, $6 - $4, $7, $8)",
+		8, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, TIMESTAMPTZOID, INT4OID, INT4OID}
+	},
+	[MGQ_INSERT_HISTORY] = {
+		"INSERT INTO migrate.history (project, event, revision, target, checksum,"
+		" previous_checksum, started_at, finished_at, statements, attempts, role,"
+		" application_name, backend_pid, detail)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+		14, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INT4OID, INT4OID, NAMEOID, TEXTOID, INT4OID, TEXTOID}
+	},
+	[MGQ_MARK_CLEAN] = {
+		"UPDATE migrate.project SET clean_serial = serial"
+		" WHERE project = $1 AND serial = $2",
+		2, {TEXTOID, INT8OID}
+	},
+	[MGQ_BUMP_SERIAL] = {
+		"INSERT INTO migrate.project AS p (project, serial) VALUES ($1, 1)"
+		" ON CONFLICT (project) DO UPDATE SET serial = p.serial + 1",
+		1, {TEXTOID}
+	},
+	[MGQ_GET_REVISION] = {
+		"SELECT r.parents, r.checksum, r.up_script, r.down_script, r.description,"
+		" (SELECT a.checksum FROM migrate.applied a"
+		"  WHERE a.project = $1 AND a.revision = $2)"
+		" FROM (SELECT) AS one LEFT JOIN migrate.revision r"
+		" ON r.project = $1 AND r.revision = $2",
+		2, {TEXTOID, TEXTOID}
+	},
+	[MGQ_REGISTRY_HEADS] = {
+		"SELECT revision FROM migrate.revision WHERE project = $1"
+		" EXCEPT SELECT unnest(parents) FROM migrate.revision WHERE project = $1"
+		" ORDER BY 1",
+		1, {TEXTOID}
+	},
+	[MGQ_INSERT_REVISION] = {
+		"INSERT INTO migrate.revision (project, revision, parents, description,"
+		" up_script, down_script, checksum, registered_by)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		8, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID}
+	},
+	[MGQ_UPDATE_REVISION] = {
+		"UPDATE migrate.revision SET parents = $3, description = $4, up_script = $5,"
+		" down_script = $6, checksum = $7, registered_by = $8, registered_at = now()"
+		" WHERE project = $1 AND revision = $2",
+		8, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID}
+	},
+	[MGQ_DELETE_REVISION] = {
+		"DELETE FROM migrate.revision WHERE project = $1 AND revision = $2",
+		2, {TEXTOID, TEXTOID}
+	},
+	[MGQ_CHILDREN] = {
+		"SELECT revision FROM migrate.revision"
+		" WHERE project = $1 AND $2 = ANY (parents) ORDER BY revision",
+		2, {TEXTOID, TEXTOID}
+	},
+	[MGQ_HISTORY] = {
+		"SELECT id, event, revision, target, checksum, previous_checksum, started_at,"
+		" finished_at, finished_at - started_at, statements, attempts, role,"
+		" application_name, backend_pid, detail"
+		" FROM migrate.history WHERE project = $1 ORDER BY id DESC LIMIT $2",
+		2, {TEXTOID, INT8OID}
+	},
+};
+
+static SPIPlanPtr plans[MGQ__COUNT];
+
+/*
+ * Enter a bookkeeping scope: become the owner of schema "migrate" and set
+ * a safe search_path.  Pair with mg_owner_end.
+ */
+void
+mg_owner_begin(MgOwnerScope *scope)
+{
+	Oid			nspid = get_namespace_oid("migrate", false);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+
+	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   scope->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	scope->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * Leave a bookkeeping scope: restore search_path and the caller's user id.
+ */
+void
+mg_owner_end(MgOwnerScope *scope)
+{
+	AtEOXact_GUC(true, scope->save_nestlevel);
+	SetUserIdAndSecContext(scope->save_userid, scope->save_sec_context);
+}
+
+/*
+ * Run one bookkeeping statement with parameters; nulls as for
+ * SPI_execute_plan (NULL: none null).  Returns the number of rows, which
+ * are in SPI_tuptable.  Must be called inside an owner scope.
+ */
+int
+mg_catalog_exec(MgCatalogQuery query, Datum *values, const char *nulls)
+{
+	const CatalogQueryDef *def = &query_defs[query];
+	int			rc;
+
+	if (plans[query] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 def->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		plans[query] = plan;
+	}
+
+	rc = SPI_execute_plan(plans[query], values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 def->sql, SPI_result_code_string(rc));
+	return (int) SPI_processed;
+}

@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  Bookkeeping access to the migrate schema as its owner.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_CATALOG_H
+#define MG_CATALOG_H
+
+#include "executor/spi.h"
+
+typedef struct MgOwnerScope
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} MgOwnerScope;
+
+/* Statements run by mg_catalog_exec; each is prepared once per backend. */
+typedef enum MgCatalogQuery
+{
+	MGQ_PROJECT_STATE,
+	MGQ_LOAD_REVISIONS,
+	MGQ_LOAD_ORPHANS,
+	MGQ_LOAD_SCRIPTS,
+	MGQ_INSERT_APPLIED,
+	MGQ_INSERT_HISTORY,
+	MGQ_MARK_CLEAN,
+	MGQ_BUMP_SERIAL,
+	MGQ_GET_REVISION,
+	MGQ_REGISTRY_HEADS,
+	MGQ_INSERT_REVISION,
+	MGQ_UPDATE_REVISION,
+	MGQ_DELETE_REVISION,
+	MGQ_CHILDREN,
+	MGQ_HISTORY,
+	MGQ__COUNT
+} MgCatalogQuery;
+
+extern void mg_owner_begin(MgOwnerScope *scope);
+extern void mg_owner_end(MgOwnerScope *scope);
+extern int	mg_catalog_exec(MgCatalogQuery query, Datum *values, const char *nulls);
+
+#endif							/* MG_CATALOG_H */

@@ -1,0 +1,421 @@
+/*-------------------------------------------------------------------------
+ *
+ * entry.c
+ *	  The SQL-callable functions: argument checking, SPI connection, and
+ *	  turning results into rows.  The work is done by the operations
+ *	  (upgrade.c) and services (registry.c, validate.c, status.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "pg_migrate.h"
+#include "registry.h"
+#include "status.h"
+#include "upgrade.h"
+#include "validate.h"
+
+PG_FUNCTION_INFO_V1(migrate_register);
+PG_FUNCTION_INFO_V1(migrate_unregister);
+PG_FUNCTION_INFO_V1(migrate_upgrade);
+PG_FUNCTION_INFO_V1(migrate_pending);
+PG_FUNCTION_INFO_V1(migrate_current);
+PG_FUNCTION_INFO_V1(migrate_heads);
+PG_FUNCTION_INFO_V1(migrate_status);
+PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_validate);
+
+static const char *arg_project(FunctionCallInfo fcinfo, int argno);
+static const char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
+static const char *arg_text_or_null(FunctionCallInfo fcinfo, int argno);
+static void connect_spi(void);
+static void finish_spi(void);
+static Datum text_array_of(List *revisions);
+static Datum interval_of_us(int64 us);
+static Datum text_or_null(const char *s, bool *isnull);
+
+/*
+ * migrate_register(revision, up, down, parents, description, force, project)
+ */
+Datum
+migrate_register(PG_FUNCTION_ARGS)
+{
+	const char *revision = arg_text(fcinfo, 0, "revision");
+	const char *up = arg_text_or_null(fcinfo, 1);
+	const char *down = arg_text_or_null(fcinfo, 2);
+	const char *description = arg_text_or_null(fcinfo, 4);
+	bool		force = PG_ARGISNULL(5) ? false : PG_GETARG_BOOL(5);
+	const char *project = arg_project(fcinfo, 6);
+	char	  **parents = NULL;
+	int			nparents = 0;
+	const char *result;
+
+	if (!PG_ARGISNULL(3))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(3);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			i;
+
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+					 errmsg("parents must be a one-dimensional array")));
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nparents);
+		parents = palloc(sizeof(char *) * Max(nparents, 1));
+		for (i = 0; i < nparents; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_MG_INVALID_NAME),
+						 errmsg("parent id must not be null")));
+			parents[i] = TextDatumGetCString(elems[i]);
+		}
+	}
+
+	connect_spi();
+	result = mg_registry_register(project, revision, up, down, parents, nparents,
+								  !PG_ARGISNULL(3), description, force);
+	finish_spi();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * migrate_unregister(revision, project)
+ */
+Datum
+migrate_unregister(PG_FUNCTION_ARGS)
+{
+	const char *revision = arg_text(fcinfo, 0, "revision");
+	const char *project = arg_project(fcinfo, 1);
+
+	connect_spi();
+	mg_registry_unregister(project, revision);
+	finish_spi();
+	PG_RETURN_VOID();
+}
+
+/*
+ * migrate_upgrade(target, dry_run, project)
+ */
+Datum
+migrate_upgrade(PG_FUNCTION_ARGS)
+{
+	const char *target = arg_text(fcinfo, 0, "target");
+	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	const char *project = arg_project(fcinfo, 2);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *steps;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	steps = mg_upgrade(project, target, dry_run);
+	foreach(lc, steps)
+	{
+		MgStep	   *step = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = CStringGetTextDatum(step->revision);
+		values[1] = CStringGetTextDatum(step->action);
+		values[2] = interval_of_us(step->duration_us);
+		nulls[2] = step->duration_us < 0;
+		values[3] = Int32GetDatum(step->statements);
+		values[4] = Int32GetDatum(step->attempts);
+		nulls[4] = step->attempts == 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_pending(target, project)
+ */
+Datum
+migrate_pending(PG_FUNCTION_ARGS)
+{
+	const char *target = arg_text(fcinfo, 0, "target");
+	const char *project = arg_project(fcinfo, 1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MgState    *state;
+	int		   *plan;
+	int			nplan;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	state = mg_registry_load(project);
+	plan = mg_plan(state, target, &nplan);
+	for (i = 0; i < nplan; i++)
+	{
+		MgRevision *rev = &state->revisions[plan[i]];
+		Datum		values[4];
+		bool		nulls[4] = {0};
+		Datum	   *parents = palloc(sizeof(Datum) * Max(rev->nparents, 1));
+		int			j;
+
+		for (j = 0; j < rev->nparents; j++)
+			parents[j] = CStringGetTextDatum(rev->parents[j]);
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(rev->id);
+		values[2] = PointerGetDatum(construct_array(parents, rev->nparents, TEXTOID,
+													-1, false, TYPALIGN_INT));
+		values[3] = text_or_null(rev->description, &nulls[3]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_current(project): the applied heads
+ */
+Datum
+migrate_current(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	foreach(lc, mg_applied_heads(mg_registry_load(project)))
+	{
+		MgRevision *rev = lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(rev->id);
+		values[1] = TimestampTzGetDatum(rev->applied_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_heads(project): the registry heads
+ */
+Datum
+migrate_heads(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	foreach(lc, mg_registry_heads(mg_registry_load(project)))
+	{
+		MgRevision *rev = lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {0};
+
+		values[0] = CStringGetTextDatum(rev->id);
+		values[1] = BoolGetDatum(rev->applied);
+		values[2] = text_or_null(rev->description, &nulls[2]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_status(project): one row
+ */
+Datum
+migrate_status(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MgStatus	status;
+	Datum		values[12];
+	bool		nulls[12] = {0};
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	mg_status(mg_registry_load(project), &status);
+
+	values[0] = CStringGetTextDatum(project);
+	values[1] = text_array_of(status.applied_heads);
+	values[2] = text_array_of(status.registry_heads);
+	values[3] = Int32GetDatum(status.applied);
+	values[4] = Int32GetDatum(status.pending);
+	values[5] = Int32GetDatum(status.drifted);
+	values[6] = text_or_null(status.last ? status.last->id : NULL, &nulls[6]);
+	values[7] = status.last ? TimestampTzGetDatum(status.last->applied_at) : (Datum) 0;
+	nulls[7] = status.last == NULL;
+	values[8] = Int32GetDatum(status.holder.pid);
+	nulls[8] = !status.locked;
+	values[9] = status.holder.role ?
+		DirectFunctionCall1(namein, CStringGetDatum(status.holder.role)) : (Datum) 0;
+	nulls[9] = !status.locked || status.holder.role == NULL;
+	values[10] = text_or_null(status.locked ? status.holder.application : NULL, &nulls[10]);
+	values[11] = TimestampTzGetDatum(status.holder.since);
+	nulls[11] = !status.locked || status.holder.since == 0;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_history(limit, project): newest first
+ */
+Datum
+migrate_history(PG_FUNCTION_ARGS)
+{
+	int32		limit = PG_ARGISNULL(0) ? 100 : PG_GETARG_INT32(0);
+	const char *project = arg_project(fcinfo, 1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MgOwnerScope scope;
+	Datum		args[2];
+	int			nrows;
+	int			i;
+
+	if (limit < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("limit must not be negative")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	args[0] = CStringGetTextDatum(project);
+	args[1] = Int64GetDatum(limit);
+	mg_owner_begin(&scope);
+	nrows = mg_catalog_exec(MGQ_HISTORY, args, NULL);
+	mg_owner_end(&scope);
+	for (i = 0; i < nrows; i++)
+	{
+		Datum		values[15];
+		bool		nulls[15];
+		int			col;
+
+		for (col = 0; col < 15; col++)
+			values[col] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+										col + 1, &nulls[col]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_validate(project): every problem, one row each
+ */
+Datum
+migrate_validate(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MgState    *state;
+	List	   *problems;
+	int		   *all;
+	int			i;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	state = mg_registry_load(project);
+	all = palloc(sizeof(int) * Max(state->nregistered, 1));
+	for (i = 0; i < state->nregistered; i++)
+		all[i] = i;
+	mg_registry_load_scripts(state, all, state->nregistered);
+
+	problems = list_concat(mg_validate_graph(state), mg_validate_applied(state));
+	problems = list_concat(problems, mg_validate_scripts(state));
+	foreach(lc, problems)
+	{
+		MgProblem  *p = lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = CStringGetTextDatum(p->severity);
+		values[1] = text_or_null(p->revision, &nulls[1]);
+		values[2] = CStringGetTextDatum(p->problem);
+		values[3] = CStringGetTextDatum(p->detail);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/* The project argument, resolved and checked. */
+static const char *
+arg_project(FunctionCallInfo fcinfo, int argno)
+{
+	return mg_resolve_project(PG_ARGISNULL(argno) ? NULL :
+							  text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+}
+
+/* A text argument that must not be null. */
+static const char *
+arg_text(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("%s must not be null", name)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static const char *
+arg_text_or_null(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static void
+connect_spi(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+finish_spi(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* text[] of the ids of a List of MgRevision */
+static Datum
+text_array_of(List *revisions)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(revisions), 1));
+	ListCell   *lc;
+
+	foreach(lc, revisions)
+		elems[foreach_current_index(lc)] =
+			CStringGetTextDatum(((MgRevision *) lfirst(lc))->id);
+	return PointerGetDatum(construct_array(elems, list_length(revisions), TEXTOID,
+										   -1, false, TYPALIGN_INT));
+}
+
+static Datum
+interval_of_us(int64 us)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	iv->time = us;
+	return IntervalPGetDatum(iv);
+}
+
+static Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}

@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ *
+ * lock.c
+ *	  The migration lock: one transaction-scoped advisory lock per project.
+ *
+ * Every operation that reads the registry to change it (register,
+ * unregister, upgrade) takes this lock first and re-reads the state after
+ * it is granted.  Because the lock is transaction-scoped it can never go
+ * stale: a crash, a disconnect or a rollback releases it, and it works
+ * through transaction-pooling connection poolers, where session-level locks
+ * break.  It is an ordinary advisory lock, visible in pg_locks as locktype
+ * "advisory", classid MG_LOCK_CLASSID, objid the project's hash, objsubid 2
+ * (the two-int4 form of pg_advisory_xact_lock).  Two projects whose names
+ * hash alike only serialise each other.
+ *
+ * Waiting is bounded by pg_migrate.lock_wait_timeout.  The lock manager's
+ * own lock_timeout does the waiting, so the wait sits in the normal queue
+ * and is interruptible like any lock wait; it runs in a subtransaction so
+ * that a timeout can be caught and replaced by an error naming the holder.
+ * The uncontended case takes the lock without waiting and without a
+ * subtransaction.
+ *
+ * This file is a leaf: it knows the lock manager and backend status, and
+ * nothing of the registry.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "lock.h"
+#include "pg_migrate.h"
+
+static void set_project_locktag(LOCKTAG *tag, const char *project);
+static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
+
+static void
+set_project_locktag(LOCKTAG *tag, const char *project)
+{
+	uint32		key = hash_bytes((const unsigned char *) project, strlen(project));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, MG_LOCK_CLASSID, key, 2);
+}
+
+/*
+ * Take the migration lock of project for the rest of the transaction,
+ * waiting up to wait_timeout_ms (0: forever).  On timeout, raise an error
+ * naming the holder.  Taking it again in the same transaction is free.
+ */
+void
+mg_lock_project(const char *project, int wait_timeout_ms)
+{
+	LOCKTAG		tag;
+
+	set_project_locktag(&tag, project);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	wait_for_lock(&tag, project, wait_timeout_ms);
+}
+
+/*
+ * The contended case: wait in the lock queue with lock_timeout set to our
+ * bound, inside a subtransaction so that the timeout can be caught.  The
+ * lock outlives the subtransaction: on release, it moves to the parent.
+ */
+static void
+wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char		value[32];
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		/* GUC_ACTION_SAVE: undone when the subtransaction ends */
+		snprintf(value, sizeof(value), "%d", wait_timeout_ms);
+		(void) set_config_option("lock_timeout", value,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) LockAcquire(tag, ExclusiveLock, false, false);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		MgLockHolder holder;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+
+		if (mg_lock_holder(project, &holder))
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_LOCK_TIMEOUT),
+					 errmsg("could not take the migration lock of project \"%s\" within %d ms",
+							project, wait_timeout_ms),
+					 errdetail("It is held by process %d, role \"%s\", application \"%s\", since %s.",
+							   holder.pid,
+							   holder.role ? holder.role : "?",
+							   holder.application ? holder.application : "",
+							   holder.since ? timestamptz_to_str(holder.since) : "an unknown time"),
+					 errhint("Wait for that migration to finish, or raise pg_migrate.lock_wait_timeout.")));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_LOCK_TIMEOUT),
+					 errmsg("could not take the migration lock of project \"%s\" within %d ms",
+							project, wait_timeout_ms),
+					 errdetail("Its holder finished while the error was being reported."),
+					 errhint("Try again.")));
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Fill *holder with the session holding project's migration lock; return
+ * false when nobody holds it.  Reads the lock table and backend status
+ * directly, so it needs no privilege on pg_stat_activity.  Backend status
+ * is the transaction's snapshot of it, as in pg_stat_activity.
+ */
+bool
+mg_lock_holder(const char *project, MgLockHolder *holder)
+{
+	LOCKTAG		tag;
+	LockData   *locks;
+	int			i;
+	int			pid = 0;
+
+	set_project_locktag(&tag, project);
+	locks = GetLockStatusData();
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *l = &locks->locks[i];
+
+		if (l->holdMask != 0 &&
+			memcmp(&l->locktag, &tag, sizeof(LOCKTAG)) == 0)
+		{
+			pid = l->pid;
+			break;
+		}
+	}
+	if (pid == 0)
+		return false;
+
+	holder->pid = pid;
+	holder->role = NULL;
+	holder->application = NULL;
+	holder->since = 0;
+
+	for (i = 1; i <= pgstat_fetch_stat_numbackends(); i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PgBackendStatus *be = local ? &local->backendStatus : NULL;
+
+		if (be == NULL || be->st_procpid != pid)
+			continue;
+		holder->role = GetUserNameFromId(be->st_userid, true);
+		holder->application = pstrdup(be->st_appname);
+		holder->since = be->st_xact_start_timestamp;
+		break;
+	}
+	return true;
+}

@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * lock.h
+ *	  The per-project migration lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_LOCK_H
+#define MG_LOCK_H
+
+#include "datatype/timestamp.h"
+
+/* advisory lock class: the bytes "migr"; objid is a hash of the project */
+#define MG_LOCK_CLASSID 0x6D696772
+
+typedef struct MgLockHolder
+{
+	int			pid;
+	char	   *role;			/* NULL when unknown */
+	char	   *application;	/* NULL when unknown */
+	TimestampTz since;			/* start of the holder's transaction, or 0 */
+} MgLockHolder;
+
+extern void mg_lock_project(const char *project, int wait_timeout_ms);
+extern bool mg_lock_holder(const char *project, MgLockHolder *holder);
+
+#endif							/* MG_LOCK_H */

@@ -1,0 +1,140 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_migrate.c
+ *	  Module entry point: the GUC variables and the naming rules every
+ *	  subsystem shares.
+ *
+ * _PG_init reads as the table of contents of the module: the GUCs first,
+ * then nothing else, because every subsystem keeps its state per call and
+ * needs no initialisation of its own yet.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "pg_migrate.h"
+
+PG_MODULE_MAGIC;
+
+/* GUC variables */
+char	   *pg_migrate_project = NULL;
+int			pg_migrate_lock_wait_timeout = 5 * 60 * 1000;
+
+void		_PG_init(void);
+
+static bool check_project(char **newval, void **extra, GucSource source);
+
+/*
+ * Module load: define the GUCs under the reserved pg_migrate prefix.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("pg_migrate.project",
+							   "Project whose migration history the pg_migrate functions use by default.",
+							   NULL,
+							   &pg_migrate_project,
+							   "default",
+							   PGC_USERSET,
+							   0,
+							   check_project, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.lock_wait_timeout",
+							"How long a migration waits for another one on the same project to finish; 0 waits forever.",
+							NULL,
+							&pg_migrate_lock_wait_timeout,
+							5 * 60 * 1000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_migrate");
+}
+
+/*
+ * True when name is 1..maxlen characters of [A-Za-z0-9_.-].
+ */
+bool
+mg_name_is_valid(const char *name, int maxlen)
+{
+	int			len = 0;
+	const char *p;
+
+	for (p = name; *p; p++, len++)
+	{
+		char		c = *p;
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return len >= 1 && len <= maxlen;
+}
+
+/*
+ * Raise an error unless id is usable as a revision id.  Besides the
+ * character rules, ids that would read as a target keyword ("head",
+ * "heads", "base") or a relative step ("+3", "-1") are refused, since a
+ * target naming them would be ambiguous.  "what" names the argument in the
+ * message ("revision", "parent").
+ */
+void
+mg_check_revision_id(const char *id, const char *what)
+{
+	if (id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_NAME),
+				 errmsg("%s id must not be null", what)));
+
+	if (!mg_name_is_valid(id, MG_MAX_REVISION_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_NAME),
+				 errmsg("invalid %s id \"%s\"", what, id),
+				 errdetail("A revision id is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\".",
+						   MG_MAX_REVISION_LEN),
+				 errhint("Name revisions after their files, for example \"0004_add_sqs_metadata\".")));
+
+	if (strcmp(id, "head") == 0 || strcmp(id, "heads") == 0 ||
+		strcmp(id, "base") == 0 || id[0] == '-')
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_NAME),
+				 errmsg("invalid %s id \"%s\"", what, id),
+				 errdetail("\"head\", \"heads\", \"base\" and ids starting with \"-\" are reserved for targets.")));
+}
+
+/*
+ * The project a call works on: the argument when given, else the
+ * pg_migrate.project setting.  Raises an error for an invalid name.
+ */
+const char *
+mg_resolve_project(const char *project)
+{
+	if (project == NULL)
+		project = pg_migrate_project;
+
+	if (project == NULL || !mg_name_is_valid(project, MG_MAX_PROJECT_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_NAME),
+				 errmsg("invalid project name \"%s\"", project ? project : ""),
+				 errdetail("A project name is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\".",
+						   MG_MAX_PROJECT_LEN)));
+	return project;
+}
+
+/* GUC check hook for pg_migrate.project */
+static bool
+check_project(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || !mg_name_is_valid(*newval, MG_MAX_PROJECT_LEN))
+	{
+		GUC_check_errdetail("A project name is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\".",
+							MG_MAX_PROJECT_LEN);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_migrate.h
+ *	  Declarations shared by every part of pg_migrate: the GUC variables,
+ *	  the SQLSTATE codes of the MG class, and naming rules.
+ *
+ * Each subsystem has its own header (checksum.h, graph.h, lock.h, ...);
+ * this one holds only what all of them agree on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_MIGRATE_H
+#define PG_MIGRATE_H
+
+#include "utils/elog.h"
+
+/*
+ * SQLSTATE codes for pg_migrate's own conditions, class MG.  Errors raised
+ * by a statement inside a user's script keep that statement's own code.
+ * Every code is listed in README.md; never renumber a released code.
+ */
+#define ERRCODE_MG_INVALID_NAME			MAKE_SQLSTATE('M','G','0','0','1')
+#define ERRCODE_MG_UNKNOWN_REVISION		MAKE_SQLSTATE('M','G','0','0','2')
+#define ERRCODE_MG_AMBIGUOUS_TARGET		MAKE_SQLSTATE('M','G','0','0','3')
+#define ERRCODE_MG_SEVERAL_HEADS		MAKE_SQLSTATE('M','G','0','0','4')
+#define ERRCODE_MG_INVALID_TARGET		MAKE_SQLSTATE('M','G','0','0','5')
+#define ERRCODE_MG_CHECKSUM_DRIFT		MAKE_SQLSTATE('M','G','0','0','6')
+#define ERRCODE_MG_REVISION_APPLIED		MAKE_SQLSTATE('M','G','0','0','7')
+#define ERRCODE_MG_HAS_CHILDREN			MAKE_SQLSTATE('M','G','0','0','8')
+#define ERRCODE_MG_INVALID_GRAPH		MAKE_SQLSTATE('M','G','0','0','9')
+#define ERRCODE_MG_TRANSACTION_CONTROL	MAKE_SQLSTATE('M','G','0','1','0')
+#define ERRCODE_MG_META_COMMAND			MAKE_SQLSTATE('M','G','0','1','1')
+#define ERRCODE_MG_NON_TRANSACTIONAL	MAKE_SQLSTATE('M','G','0','1','2')
+#define ERRCODE_MG_LOCK_TIMEOUT			MAKE_SQLSTATE('M','G','0','1','3')
+#define ERRCODE_MG_STANDBY				MAKE_SQLSTATE('M','G','0','1','4')
+#define ERRCODE_MG_READ_ONLY			MAKE_SQLSTATE('M','G','0','1','5')
+#define ERRCODE_MG_ISOLATION_LEVEL		MAKE_SQLSTATE('M','G','0','1','6')
+#define ERRCODE_MG_NESTED_CALL			MAKE_SQLSTATE('M','G','0','1','7')
+#define ERRCODE_MG_INVALID_ARGUMENT		MAKE_SQLSTATE('M','G','0','1','8')
+#define ERRCODE_MG_NOT_REGISTERED		MAKE_SQLSTATE('M','G','0','1','9')
+#define ERRCODE_MG_UNSUPPORTED_STATEMENT	MAKE_SQLSTATE('M','G','0','2','0')
+
+/* Longest revision id, and longest project name. */
+#define MG_MAX_REVISION_LEN		128
+#define MG_MAX_PROJECT_LEN		63
+
+/* GUC variables, defined in pg_migrate.c */
+extern char *pg_migrate_project;
+extern int	pg_migrate_lock_wait_timeout;
+
+/* naming rules, in pg_migrate.c */
+extern bool mg_name_is_valid(const char *name, int maxlen);
+extern void mg_check_revision_id(const char *id, const char *what);
+extern const char *mg_resolve_project(const char *project);
+
+#endif							/* PG_MIGRATE_H */

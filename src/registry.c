@@ -1,0 +1,562 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.c
+ *	  Read and change the registry of revisions and the applied set.
+ *
+ * Every function here does its reading and writing in an owner scope
+ * (catalog.c).  Changes to the registry take the project's migration lock
+ * first, so a registration and an upgrade never interleave, and bump the
+ * project's serial.
+ *
+ * The serial makes the common case cheap: an upgrade that finds every
+ * registered revision applied, without drift, under a single head, records
+ * the serial it saw as clean_serial.  As long as nothing is registered,
+ * updated or removed after that, the next upgrade to "head" is one
+ * single-row lookup, however many revisions are applied.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "checksum.h"
+#include "history.h"
+#include "lock.h"
+#include "pg_migrate.h"
+#include "registry.h"
+#include "script.h"
+
+static char *get_text(int row, int col);
+static char **get_text_array(int row, int col, int *n);
+static Datum make_text_array(char **items, int n);
+static bool same_text(const char *a, const char *b);
+static bool same_parents(char **a, int na, char **b, int nb);
+static char *checksum_in_context(const char *project, const char *revision, const char *up);
+static char *join_ids(char **ids, int n);
+
+/*
+ * True when project was found fully applied at head and nothing changed in
+ * its registry since.
+ */
+bool
+mg_registry_is_clean(const char *project)
+{
+	MgOwnerScope scope;
+	Datum		values[1];
+	bool		clean = false;
+
+	values[0] = CStringGetTextDatum(project);
+	mg_owner_begin(&scope);
+	if (mg_catalog_exec(MGQ_PROJECT_STATE, values, NULL) == 1)
+	{
+		bool		isnull1,
+					isnull2;
+		int64		serial = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1, &isnull1));
+		int64		clean_serial = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc, 2, &isnull2));
+
+		clean = !isnull2 && serial == clean_serial;
+	}
+	mg_owner_end(&scope);
+	return clean;
+}
+
+/*
+ * Load project's registry and applied set, and build its graph.
+ */
+MgState *
+mg_registry_load(const char *project)
+{
+	MgState    *state = palloc0(sizeof(MgState));
+	MgOwnerScope scope;
+	Datum		values[1];
+	int			nrev;
+	int			norphans;
+	int			i;
+	const char **ids;
+	int		   *nparents;
+	char	 ***parents;
+
+	state->project = project;
+	values[0] = CStringGetTextDatum(project);
+
+	mg_owner_begin(&scope);
+
+	if (mg_catalog_exec(MGQ_PROJECT_STATE, values, NULL) == 1)
+	{
+		bool		isnull;
+
+		state->serial = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	nrev = mg_catalog_exec(MGQ_LOAD_REVISIONS, values, NULL);
+	state->revisions = palloc0(sizeof(MgRevision) * Max(nrev, 1));
+	for (i = 0; i < nrev; i++)
+	{
+		MgRevision *rev = &state->revisions[i];
+		bool		isnull;
+
+		rev->id = get_text(i, 1);
+		rev->parents = get_text_array(i, 2, &rev->nparents);
+		rev->checksum = get_text(i, 3);
+		rev->description = get_text(i, 4);
+		rev->applied_checksum = get_text(i, 5);
+		rev->applied = rev->applied_checksum != NULL;
+		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 6, &isnull));
+	}
+	state->nregistered = nrev;
+
+	norphans = mg_catalog_exec(MGQ_LOAD_ORPHANS, values, NULL);
+	if (norphans > 0)
+		state->revisions = repalloc(state->revisions, sizeof(MgRevision) * (nrev + norphans));
+	for (i = 0; i < norphans; i++)
+	{
+		MgRevision *rev = &state->revisions[nrev + i];
+		bool		isnull;
+
+		memset(rev, 0, sizeof(MgRevision));
+		rev->id = get_text(i, 1);
+		rev->applied_checksum = get_text(i, 2);
+		rev->applied = true;
+		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 3, &isnull));
+	}
+	state->nrevisions = nrev + norphans;
+
+	mg_owner_end(&scope);
+
+	ids = palloc(sizeof(char *) * Max(nrev, 1));
+	nparents = palloc(sizeof(int) * Max(nrev, 1));
+	parents = palloc(sizeof(char **) * Max(nrev, 1));
+	for (i = 0; i < nrev; i++)
+	{
+		ids[i] = state->revisions[i].id;
+		nparents[i] = state->revisions[i].nparents;
+		parents[i] = state->revisions[i].parents;
+	}
+	state->graph = graph_build(nrev, ids, nparents, parents);
+	state->applied_set_known = true;
+	return state;
+}
+
+/*
+ * Load the up scripts of the given registered revisions (graph nodes).
+ */
+void
+mg_registry_load_scripts(MgState *state, const int *nodes, int n)
+{
+	MgOwnerScope scope;
+	Datum		values[2];
+	char	  **ids;
+	int			nrows;
+	int			i;
+
+	if (n == 0)
+		return;
+	ids = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+		ids[i] = state->revisions[nodes[i]].id;
+	values[0] = CStringGetTextDatum(state->project);
+	values[1] = make_text_array(ids, n);
+
+	mg_owner_begin(&scope);
+	nrows = mg_catalog_exec(MGQ_LOAD_SCRIPTS, values, NULL);
+	for (i = 0; i < nrows; i++)
+	{
+		char	   *id = get_text(i, 1);
+		int			node = graph_find(state->graph, id);
+
+		Assert(node >= 0);
+		state->revisions[node].up = get_text(i, 2);
+	}
+	mg_owner_end(&scope);
+}
+
+/*
+ * Record that the registry of state's project, as loaded, is fully applied
+ * at head.
+ */
+void
+mg_registry_mark_clean(const MgState *state)
+{
+	MgOwnerScope scope;
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(state->project);
+	values[1] = Int64GetDatum(state->serial);
+	mg_owner_begin(&scope);
+	mg_catalog_exec(MGQ_MARK_CLEAN, values, NULL);
+	mg_owner_end(&scope);
+}
+
+/*
+ * Record rev as applied, with its history row.
+ */
+void
+mg_registry_record_applied(const MgState *state, const MgRevision *rev,
+						   const char *target, const char *role,
+						   TimestampTz started, TimestampTz finished,
+						   int statements, int attempts)
+{
+	MgOwnerScope scope;
+	Datum		values[8];
+	MgHistoryEntry entry = {0};
+
+	values[0] = CStringGetTextDatum(state->project);
+	values[1] = CStringGetTextDatum(rev->id);
+	values[2] = CStringGetTextDatum(rev->checksum);
+	values[3] = TimestampTzGetDatum(started);
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	values[5] = TimestampTzGetDatum(finished);
+	values[6] = Int32GetDatum(statements);
+	values[7] = Int32GetDatum(attempts);
+
+	entry.project = state->project;
+	entry.event = "upgrade";
+	entry.revision = rev->id;
+	entry.target = target;
+	entry.checksum = rev->checksum;
+	entry.started_at = started;
+	entry.finished_at = finished;
+	entry.statements = statements;
+	entry.attempts = attempts;
+	entry.role = role;
+
+	mg_owner_begin(&scope);
+	mg_catalog_exec(MGQ_INSERT_APPLIED, values, NULL);
+	mg_history_record(&entry);
+	mg_owner_end(&scope);
+}
+
+/*
+ * Add or update a revision; return "added", "unchanged" or "updated".
+ *
+ * parents_given false means "the current single head" for a new revision
+ * and "keep the registered parents" for an existing one.  Changing the up
+ * script (by checksum) or the parents of an applied revision is refused
+ * unless force is set; validation then reports the drift.
+ */
+const char *
+mg_registry_register(const char *project, const char *revision,
+					 const char *up, const char *down,
+					 char **parents, int nparents, bool parents_given,
+					 const char *description, bool force)
+{
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	TimestampTz started = GetCurrentTimestamp();
+	MgOwnerScope scope;
+	Datum		key[2];
+	Datum		values[8];
+	char		nulls[8];
+	bool		registered;
+	char	   *old_checksum;
+	char	   *old_up;
+	char	   *old_down;
+	char	   *old_description;
+	char	  **old_parents = NULL;
+	int			old_nparents = 0;
+	char	   *applied_checksum;
+	char	   *checksum;
+	const char *result;
+	MgHistoryEntry entry = {0};
+	int			i,
+				j;
+
+	mg_check_revision_id(revision, "revision");
+	for (i = 0; i < nparents; i++)
+	{
+		mg_check_revision_id(parents[i], "parent");
+		if (strcmp(parents[i], revision) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_GRAPH),
+					 errmsg("revision \"%s\" cannot be its own parent", revision)));
+		for (j = 0; j < i; j++)
+			if (strcmp(parents[i], parents[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_MG_INVALID_GRAPH),
+						 errmsg("parent \"%s\" is listed twice", parents[i])));
+	}
+	if (up == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("the up script of revision \"%s\" must not be null", revision),
+				 errhint("Pass an empty string for a revision that does nothing.")));
+
+	checksum = checksum_in_context(project, revision, up);
+
+	mg_lock_project(project, pg_migrate_lock_wait_timeout);
+
+	key[0] = CStringGetTextDatum(project);
+	key[1] = CStringGetTextDatum(revision);
+
+	mg_owner_begin(&scope);
+
+	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
+	Assert(SPI_processed == 1);
+	old_checksum = get_text(0, 2);
+	registered = old_checksum != NULL;
+	old_up = get_text(0, 3);
+	old_down = get_text(0, 4);
+	old_description = get_text(0, 5);
+	applied_checksum = get_text(0, 6);
+	if (registered)
+		old_parents = get_text_array(0, 1, &old_nparents);
+
+	if (!parents_given)
+	{
+		if (registered)
+		{
+			parents = old_parents;
+			nparents = old_nparents;
+		}
+		else
+		{
+			int			nheads = mg_catalog_exec(MGQ_REGISTRY_HEADS, key, NULL);
+
+			if (nheads > 1)
+			{
+				char	  **heads = palloc(sizeof(char *) * nheads);
+
+				for (i = 0; i < nheads; i++)
+					heads[i] = get_text(i, 1);
+				ereport(ERROR,
+						(errcode(ERRCODE_MG_SEVERAL_HEADS),
+						 errmsg("cannot append revision \"%s\": project \"%s\" has %d heads",
+								revision, project, nheads),
+						 errdetail("Heads: %s.", join_ids(heads, nheads)),
+						 errhint("Pass the parents explicitly, for example parents => ARRAY[...] listing the heads to merge them.")));
+			}
+			nparents = nheads;
+			parents = palloc(sizeof(char *) * Max(nheads, 1));
+			if (nheads == 1)
+				parents[0] = get_text(0, 1);
+		}
+	}
+
+	if (registered &&
+		same_text(old_up, up) && same_text(old_down, down) &&
+		same_text(old_description, description) &&
+		same_parents(old_parents, old_nparents, parents, nparents))
+	{
+		mg_owner_end(&scope);
+		return "unchanged";
+	}
+
+	if (applied_checksum != NULL && !force &&
+		(strcmp(applied_checksum, checksum) != 0 ||
+		 (registered && !same_parents(old_parents, old_nparents, parents, nparents))))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_REVISION_APPLIED),
+				 errmsg("revision \"%s\" is applied and its %s differs",
+						revision,
+						strcmp(applied_checksum, checksum) != 0 ? "up script" : "parent list"),
+				 strcmp(applied_checksum, checksum) != 0 ?
+				 errdetail("Applied with checksum %s; the new script has checksum %s.",
+						   applied_checksum, checksum) :
+				 errdetail("Registered with parents {%s}; the new parents are {%s}.",
+						   join_ids(old_parents, old_nparents), join_ids(parents, nparents)),
+				 errhint("Add a new revision for the change.  To record the edit anyway, pass force => true; validation then reports the drift.")));
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = key[0];
+	values[1] = key[1];
+	values[2] = make_text_array(parents, nparents);
+	values[3] = description ? CStringGetTextDatum(description) : (Datum) 0;
+	nulls[3] = description ? ' ' : 'n';
+	values[4] = CStringGetTextDatum(up);
+	values[5] = down ? CStringGetTextDatum(down) : (Datum) 0;
+	nulls[5] = down ? ' ' : 'n';
+	values[6] = CStringGetTextDatum(checksum);
+	values[7] = DirectFunctionCall1(namein, CStringGetDatum(role));
+
+	mg_catalog_exec(registered ? MGQ_UPDATE_REVISION : MGQ_INSERT_REVISION, values, nulls);
+	mg_catalog_exec(MGQ_BUMP_SERIAL, key, NULL);
+
+	result = registered ? "updated" : "added";
+	entry.project = project;
+	entry.event = registered ? "update" : "register";
+	entry.revision = revision;
+	entry.checksum = checksum;
+	entry.previous_checksum = registered && strcmp(old_checksum, checksum) != 0 ? old_checksum : NULL;
+	entry.started_at = started;
+	entry.finished_at = GetCurrentTimestamp();
+	entry.statements = -1;
+	entry.attempts = -1;
+	entry.role = role;
+	if (force && applied_checksum != NULL && strcmp(applied_checksum, checksum) != 0)
+		entry.detail = psprintf("forced: applied with checksum %s", applied_checksum);
+	else if (nparents > 0)
+		entry.detail = psprintf("parents {%s}", join_ids(parents, nparents));
+	mg_history_record(&entry);
+
+	mg_owner_end(&scope);
+	return result;
+}
+
+/*
+ * Remove a registered revision that is not applied and has no children.
+ */
+void
+mg_registry_unregister(const char *project, const char *revision)
+{
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	TimestampTz started = GetCurrentTimestamp();
+	MgOwnerScope scope;
+	Datum		key[2];
+	char	   *checksum;
+	int			nchildren;
+	MgHistoryEntry entry = {0};
+
+	mg_check_revision_id(revision, "revision");
+	mg_lock_project(project, pg_migrate_lock_wait_timeout);
+
+	key[0] = CStringGetTextDatum(project);
+	key[1] = CStringGetTextDatum(revision);
+
+	mg_owner_begin(&scope);
+	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
+	checksum = get_text(0, 2);
+	if (checksum == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_UNKNOWN_REVISION),
+				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project)));
+	if (get_text(0, 6) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_REVISION_APPLIED),
+				 errmsg("revision \"%s\" is applied and cannot be unregistered", revision),
+				 errhint("Downgrade below it first.")));
+
+	nchildren = mg_catalog_exec(MGQ_CHILDREN, key, NULL);
+	if (nchildren > 0)
+	{
+		char	  **children = palloc(sizeof(char *) * nchildren);
+		int			i;
+
+		for (i = 0; i < nchildren; i++)
+			children[i] = get_text(i, 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_HAS_CHILDREN),
+				 errmsg("revision \"%s\" has children and cannot be unregistered", revision),
+				 errdetail("Children: %s.", join_ids(children, nchildren)),
+				 errhint("Unregister the children first.")));
+	}
+
+	mg_catalog_exec(MGQ_DELETE_REVISION, key, NULL);
+	mg_catalog_exec(MGQ_BUMP_SERIAL, key, NULL);
+
+	entry.project = project;
+	entry.event = "unregister";
+	entry.revision = revision;
+	entry.previous_checksum = checksum;
+	entry.started_at = started;
+	entry.finished_at = GetCurrentTimestamp();
+	entry.statements = -1;
+	entry.attempts = -1;
+	entry.role = role;
+	mg_history_record(&entry);
+	mg_owner_end(&scope);
+}
+
+/* The checksum of up, with a context line if the lexer rejects it. */
+static char *
+checksum_in_context(const char *project, const char *revision, const char *up)
+{
+	MgScript	script = {0};
+	MgScriptErrorContext ctx;
+	char	   *checksum;
+
+	script.project = project;
+	script.revision = revision;
+	script.sql = up;
+	mg_script_context_push(&ctx, &script);
+	checksum = mg_script_checksum(up);
+	mg_script_context_pop(&ctx);
+	return checksum;
+}
+
+/* Column col (1-based) of SPI result row as a palloc'd string, or NULL. */
+static char *
+get_text(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* Column col of SPI result row, a text[], as a C array. */
+static char **
+get_text_array(int row, int col, int *n)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	Datum	   *elems;
+	bool	   *elemnulls;
+	char	  **result;
+	int			i;
+
+	*n = 0;
+	if (isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, n);
+	result = palloc(sizeof(char *) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+		result[i] = TextDatumGetCString(elems[i]);
+	return result;
+}
+
+static Datum
+make_text_array(char **items, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+same_parents(char **a, int na, char **b, int nb)
+{
+	int			i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* "a, b, c" */
+static char *
+join_ids(char **ids, int n)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", ids[i]);
+	return buf.data;
+}

@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.h
+ *	  The registry of revisions and the applied set.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_REGISTRY_H
+#define MG_REGISTRY_H
+
+#include "datatype/timestamp.h"
+
+#include "graph.h"
+
+typedef struct MgRevision
+{
+	char	   *id;
+	int			nparents;
+	char	  **parents;
+	char	   *description;
+	char	   *checksum;		/* registered checksum; NULL when the
+								 * revision is applied but not registered */
+	bool		applied;
+	char	   *applied_checksum;
+	TimestampTz applied_at;
+	char	   *up;				/* loaded by mg_registry_load_scripts */
+} MgRevision;
+
+/*
+ * A project's state.  revisions[0..nregistered-1] are the registered ones,
+ * numbered as the graph's nodes; after them come applied revisions that are
+ * no longer registered.
+ */
+typedef struct MgState
+{
+	const char *project;
+	int			nrevisions;
+	int			nregistered;
+	MgRevision *revisions;
+	MgGraph    *graph;
+	bool		applied_set_known;	/* false until loaded */
+	int64		serial;			/* registry change counter, 0 if none yet */
+} MgState;
+
+extern bool mg_registry_is_clean(const char *project);
+extern MgState *mg_registry_load(const char *project);
+extern void mg_registry_load_scripts(MgState *state, const int *nodes, int n);
+extern void mg_registry_mark_clean(const MgState *state);
+extern void mg_registry_record_applied(const MgState *state, const MgRevision *rev,
+									   const char *target, const char *role,
+									   TimestampTz started, TimestampTz finished,
+									   int statements, int attempts);
+extern const char *mg_registry_register(const char *project, const char *revision,
+										const char *up, const char *down,
+										char **parents, int nparents, bool parents_given,
+										const char *description, bool force);
+extern void mg_registry_unregister(const char *project, const char *revision);
+
+#endif							/* MG_REGISTRY_H */

@@ -1,0 +1,456 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.c
+ *	  Parse a migration script with the server's own parser and classify
+ *	  its statements before anything runs.
+ *
+ * A script is parsed with raw_parser, exactly as the server would parse it
+ * from a client, so there is no statement-splitting guesswork: dollar
+ * quotes, nested comments and a last statement without a semicolon all
+ * work, and an empty or comment-only script is a valid no-op.  Parsing
+ * every pending script before the first runs is what lets an upgrade report
+ * a syntax error in the seventh script before applying the first.
+ *
+ * Refused in every script: psql meta-commands (a line starting with a
+ * backslash, which the server cannot run), transaction control (BEGIN,
+ * COMMIT, ROLLBACK, SAVEPOINT, ...: pg_migrate owns the transaction), and
+ * COPY from or to the client.  One exception, because Sqitch and others
+ * write scripts so: a leading BEGIN and a trailing COMMIT, with no other
+ * transaction control, are removed with a NOTICE; their intent, atomicity,
+ * is what pg_migrate gives anyway.
+ *
+ * Statements that cannot run inside a transaction block (CREATE INDEX
+ * CONCURRENTLY and friends) are recorded, not refused: whether that is an
+ * error depends on the runner, so the caller decides.
+ *
+ * Errors raised while a script is parsed or run carry a context line naming
+ * the project, revision, statement number, line and column; a cursor
+ * position is moved from the caller's query to the script's statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/defrem.h"
+#include "common/keywords.h"
+#include "mb/pg_wchar.h"
+#include "nodes/nodes.h"
+#include "parser/gramparse.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+#include "tcop/utility.h"
+
+#include "pg_migrate.h"
+#include "script.h"
+
+static void check_meta_commands(const char *sql);
+static void check_transaction_control(MgScript *script, MgScriptErrorContext *ctx);
+static const char *non_transactional_name(Node *stmt);
+static bool has_option(List *options, const char *name);
+static void script_error_callback(void *arg);
+static int	skip_blank(const char *sql, int offset);
+static void position_of(const char *sql, int offset, int *line, int *column);
+static int	char_to_byte(const char *sql, int chars);
+
+/*
+ * Parse sql, the up script of revision in project, and classify it.
+ * Raises an error for anything no runner can run.  The result lives in
+ * CurrentMemoryContext.
+ */
+MgScript *
+mg_script_parse(const char *project, const char *revision, const char *sql)
+{
+	MgScript   *script = palloc0(sizeof(MgScript));
+	MgScriptErrorContext ctx;
+	ListCell   *lc;
+
+	script->project = project;
+	script->revision = revision;
+	script->sql = sql;
+	script->first_number = 1;
+	script->nontx_index = -1;
+
+	mg_script_context_push(&ctx, script);
+
+	if (strchr(sql, '\\') != NULL)
+		check_meta_commands(sql);
+
+	script->stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+
+	check_transaction_control(script, &ctx);
+
+	foreach(lc, script->stmts)
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+		int			index = foreach_current_index(lc);
+		const char *name;
+
+		if (IsA(raw->stmt, CopyStmt) && ((CopyStmt *) raw->stmt)->filename == NULL &&
+			!((CopyStmt *) raw->stmt)->is_program)
+		{
+			mg_script_context_statement(&ctx, index);
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_UNSUPPORTED_STATEMENT),
+					 errmsg("COPY to or from the client is not supported in a migration script"),
+					 errdetail("A migration runs inside the server, with no client to send or receive the data."),
+					 errhint("Load data with INSERT statements, or with COPY from a server-side file.")));
+		}
+
+		name = non_transactional_name(raw->stmt);
+		if (name != NULL && script->nontx_index < 0)
+		{
+			script->nontx_index = index;
+			script->nontx_name = name;
+		}
+	}
+
+	mg_script_context_pop(&ctx);
+	return script;
+}
+
+/*
+ * Refuse a script holding a statement that cannot run in a transaction
+ * block, naming the statement and where it is.
+ */
+void
+mg_script_refuse_non_transactional(const MgScript *script)
+{
+	MgScriptErrorContext ctx;
+
+	if (script->nontx_index < 0)
+		return;
+
+	mg_script_context_push(&ctx, script);
+	mg_script_context_statement(&ctx, script->nontx_index);
+	ereport(ERROR,
+			(errcode(ERRCODE_MG_NON_TRANSACTIONAL),
+			 errmsg("%s cannot run inside migrate_upgrade", script->nontx_name),
+			 errdetail("migrate_upgrade applies every revision in one transaction, and %s cannot run in a transaction block.",
+					   script->nontx_name),
+			 errhint("Put the statement in a revision of its own and apply it with the per-revision runner CALL migrate_run(), which runs such statements at top level.")));
+}
+
+/*
+ * A psql meta-command is a backslash token that starts its line.  The
+ * server's lexer finds it, so a backslash inside a string or comment is
+ * not mistaken for one.
+ */
+static void
+check_meta_commands(const char *sql)
+{
+	core_yy_extra_type yyextra;
+	core_yyscan_t scanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			token;
+
+	scanner = scanner_init(sql, &yyextra, &ScanKeywords, ScanKeywordTokens);
+	while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
+	{
+		int			p = yylloc;
+		int			end;
+		int			line;
+		int			column;
+
+		if (token != '\\')
+			continue;
+		while (p > 0 && (sql[p - 1] == ' ' || sql[p - 1] == '\t'))
+			p--;
+		if (p > 0 && sql[p - 1] != '\n' && sql[p - 1] != '\r')
+			continue;
+
+		end = yylloc;
+		while (sql[end] != '\0' && sql[end] != '\n' && sql[end] != '\r')
+			end++;
+		position_of(sql, yylloc, &line, &column);
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_META_COMMAND),
+				 errmsg("psql meta-command \"%.*s\" at line %d is not allowed in a migration script",
+						Min(end - yylloc, 60), sql + yylloc, line),
+				 errdetail("Scripts run inside the server, which does not understand psql's backslash commands."),
+				 errhint("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.")));
+	}
+	scanner_finish(scanner);
+}
+
+/*
+ * Refuse transaction control, except a BEGIN ... COMMIT wrapper around the
+ * whole script, which is removed.
+ */
+static void
+check_transaction_control(MgScript *script, MgScriptErrorContext *ctx)
+{
+	int			n = list_length(script->stmts);
+	int			ntx = 0;
+	int			first_bad = -1;
+	ListCell   *lc;
+
+	foreach(lc, script->stmts)
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+
+		if (IsA(raw->stmt, TransactionStmt))
+		{
+			ntx++;
+			if (first_bad < 0)
+				first_bad = foreach_current_index(lc);
+		}
+	}
+	if (ntx == 0)
+		return;
+
+	if (ntx == 2 && n >= 2)
+	{
+		TransactionStmt *first = (TransactionStmt *) linitial_node(RawStmt, script->stmts)->stmt;
+		TransactionStmt *last = (TransactionStmt *) llast_node(RawStmt, script->stmts)->stmt;
+
+		if (IsA(first, TransactionStmt) && IsA(last, TransactionStmt) &&
+			(first->kind == TRANS_STMT_BEGIN || first->kind == TRANS_STMT_START) &&
+			first->options == NIL &&
+			last->kind == TRANS_STMT_COMMIT && !last->chain)
+		{
+			script->stmts = list_delete_last(list_delete_first(script->stmts));
+			script->first_number = 2;
+			script->unwrapped = true;
+			ereport(NOTICE,
+					(errmsg("revision \"%s\": removed the BEGIN and COMMIT around the script",
+							script->revision),
+					 errdetail("pg_migrate runs every revision atomically; the script's own transaction control is not needed.")));
+			return;
+		}
+	}
+
+	mg_script_context_statement(ctx, first_bad);
+	ereport(ERROR,
+			(errcode(ERRCODE_MG_TRANSACTION_CONTROL),
+			 errmsg("transaction control statement %s is not allowed in a migration script",
+					CreateCommandName(list_nth_node(RawStmt, script->stmts, first_bad)->stmt)),
+			 errdetail("pg_migrate runs each revision atomically inside its own transaction control."),
+			 errhint("Remove BEGIN, COMMIT, ROLLBACK and SAVEPOINT statements; split work that must commit separately into separate revisions.")));
+}
+
+/*
+ * Name of a statement that PostgreSQL refuses to run in a transaction
+ * block, or NULL.
+ */
+static const char *
+non_transactional_name(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) stmt;
+
+				if (has_option(r->params, "concurrently"))
+					return "REINDEX CONCURRENTLY";
+				if (r->kind == REINDEX_OBJECT_SYSTEM || r->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX DATABASE";
+				return NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER" : NULL;
+		case T_AlterDatabaseStmt:
+			return has_option(((AlterDatabaseStmt *) stmt)->options, "tablespace") ?
+				"ALTER DATABASE SET TABLESPACE" : NULL;
+		case T_DiscardStmt:
+			return ((DiscardStmt *) stmt)->target == DISCARD_ALL ? "DISCARD ALL" : NULL;
+		case T_CreatedbStmt:
+		case T_DropdbStmt:
+		case T_CreateTableSpaceStmt:
+		case T_DropTableSpaceStmt:
+		case T_AlterSystemStmt:
+			return CreateCommandName(stmt);
+		default:
+			return NULL;
+	}
+}
+
+/* Is a DefElem named name in options, and not set to false? */
+static bool
+has_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return opt->arg == NULL || defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
+ * Push an error context for script; no statement is current yet.
+ */
+void
+mg_script_context_push(MgScriptErrorContext *ctx, const MgScript *script)
+{
+	ctx->script = script;
+	ctx->stmt_number = 0;
+	ctx->stmt_location = -1;
+	ctx->stmt_len = 0;
+	ctx->callback.callback = script_error_callback;
+	ctx->callback.arg = ctx;
+	ctx->callback.previous = error_context_stack;
+	error_context_stack = &ctx->callback;
+}
+
+/*
+ * Make script->stmts' index-th statement the current one.
+ */
+void
+mg_script_context_statement(MgScriptErrorContext *ctx, int index)
+{
+	RawStmt    *raw = list_nth_node(RawStmt, ctx->script->stmts, index);
+
+	ctx->stmt_number = ctx->script->first_number + index;
+	ctx->stmt_location = raw->stmt_location;
+	ctx->stmt_len = raw->stmt_len;
+}
+
+void
+mg_script_context_pop(MgScriptErrorContext *ctx)
+{
+	Assert(error_context_stack == &ctx->callback);
+	error_context_stack = ctx->callback.previous;
+}
+
+/*
+ * Add the context line.  A cursor position set by the parser or by parse
+ * analysis points into the script, not into the caller's query: move it to
+ * the statement (shown as the internal query) and name its line and column.
+ */
+static void
+script_error_callback(void *arg)
+{
+	MgScriptErrorContext *ctx = arg;
+	const MgScript *script = ctx->script;
+	int			cursor = geterrposition();
+	int			offset = -1;
+	int			line;
+	int			column;
+
+	if (cursor > 0)
+	{
+		offset = char_to_byte(script->sql, cursor - 1);
+		errposition(0);
+		if (ctx->stmt_location >= 0 && offset >= ctx->stmt_location)
+		{
+			int			start = skip_blank(script->sql, ctx->stmt_location);
+			int			len = ctx->stmt_len > 0 ?
+				ctx->stmt_location + ctx->stmt_len - start :
+				(int) strlen(script->sql) - start;
+
+			if (offset >= start && len > 0)
+			{
+				internalerrquery(pnstrdup(script->sql + start, len));
+				internalerrposition(pg_mbstrlen_with_len(script->sql + start, offset - start) + 1);
+			}
+		}
+	}
+	else if (ctx->stmt_location >= 0)
+		offset = skip_blank(script->sql, ctx->stmt_location);
+
+	if (offset < 0)
+	{
+		errcontext("revision \"%s\" of project \"%s\"", script->revision, script->project);
+		return;
+	}
+
+	position_of(script->sql, offset, &line, &column);
+	if (ctx->stmt_number > 0)
+		errcontext("revision \"%s\" of project \"%s\", statement %d, line %d, column %d",
+				   script->revision, script->project, ctx->stmt_number, line, column);
+	else
+		errcontext("revision \"%s\" of project \"%s\", line %d, column %d",
+				   script->revision, script->project, line, column);
+}
+
+/*
+ * Offset of the first byte at or after offset that is neither white space
+ * nor part of a comment.
+ */
+static int
+skip_blank(const char *sql, int offset)
+{
+	const char *p = sql + offset;
+
+	for (;;)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p += 2;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p += 2;
+				else
+					p++;
+			}
+		}
+		else
+			break;
+	}
+	return p - sql;
+}
+
+/*
+ * 1-based line and column (in characters) of byte offset in sql.  CRLF and
+ * LF both end a line.
+ */
+static void
+position_of(const char *sql, int offset, int *line, int *column)
+{
+	const char *p = sql;
+	const char *end = sql + offset;
+
+	*line = 1;
+	*column = 1;
+	while (p < end && *p)
+	{
+		if (*p == '\n')
+		{
+			(*line)++;
+			*column = 1;
+			p++;
+		}
+		else if (*p == '\r')
+			p++;
+		else
+		{
+			(*column)++;
+			p += pg_mblen(p);
+		}
+	}
+}
+
+/* Byte offset of the chars-th character of sql (0-based), clamped. */
+static int
+char_to_byte(const char *sql, int chars)
+{
+	const char *p = sql;
+
+	while (chars-- > 0 && *p)
+		p += pg_mblen(p);
+	return p - sql;
+}

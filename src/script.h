@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.h
+ *	  Parsing and classifying migration scripts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_SCRIPT_H
+#define MG_SCRIPT_H
+
+#include "nodes/parsenodes.h"
+
+typedef struct MgScript
+{
+	const char *project;
+	const char *revision;
+	const char *sql;
+	List	   *stmts;			/* RawStmts to run, wrapper removed */
+	int			first_number;	/* file-order number of stmts' first */
+	bool		unwrapped;		/* a BEGIN ... COMMIT wrapper was removed */
+	int			nontx_index;	/* first statement that cannot run in a
+								 * transaction block, or -1 */
+	const char *nontx_name;
+} MgScript;
+
+/*
+ * Error context naming the project, revision, statement and position.  Push
+ * it while working on a script; set the statement while running one.
+ */
+typedef struct MgScriptErrorContext
+{
+	ErrorContextCallback callback;
+	const MgScript *script;
+	int			stmt_number;	/* 1-based, file order; 0 for none */
+	int			stmt_location;	/* byte offset, -1 for none */
+	int			stmt_len;		/* 0: to the end */
+} MgScriptErrorContext;
+
+extern MgScript *mg_script_parse(const char *project, const char *revision,
+								 const char *sql);
+extern void mg_script_refuse_non_transactional(const MgScript *script);
+extern void mg_script_context_push(MgScriptErrorContext *ctx, const MgScript *script);
+extern void mg_script_context_statement(MgScriptErrorContext *ctx, int index);
+extern void mg_script_context_pop(MgScriptErrorContext *ctx);
+
+#endif							/* MG_SCRIPT_H */

@@ -1,0 +1,242 @@
+/*-------------------------------------------------------------------------
+ *
+ * upgrade.c
+ *	  migrate_upgrade: validate, lock, apply pending revisions in order,
+ *	  record; all in the caller's transaction.
+ *
+ * The order of the steps is the design:
+ *
+ * 1. Refuse what cannot work, before touching anything: a standby, a
+ *    read-only transaction, an isolation level above READ COMMITTED (the
+ *    state must be re-read after the lock is granted, which a
+ *    transaction-wide snapshot would not show), a call from inside a
+ *    migration script.
+ * 2. Take the project's migration lock (lock.c).  Everything after this is
+ *    read afresh, so a caller that waited for another deploy finds the
+ *    work done and succeeds with nothing to do.
+ * 3. At head with nothing changed since (registry.c's serial), return at
+ *    once.  Otherwise load the state, raise the first graph or applied-set
+ *    problem (validate.c), plan the target (graph.c), and parse every
+ *    pending script (script.c): a syntax error in the last pending script
+ *    is reported before the first runs.
+ * 4. Apply each revision in its own subtransaction (executor.c) and record
+ *    its applied row and history row.  An error anywhere aborts the
+ *    caller's transaction, so nothing is half-done and no "dirty" state
+ *    exists to clear.
+ *
+ * A dry run does steps 3's planning and parsing only: it takes no lock and
+ * changes nothing, so it also works on a standby.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "executor.h"
+#include "lock.h"
+#include "pg_migrate.h"
+#include "script.h"
+#include "upgrade.h"
+#include "validate.h"
+
+/* true while a migration runs in this backend */
+static bool migration_running = false;
+
+static void refuse_unsafe_context(void);
+static List *apply_plan(MgState *state, const char *target, int *plan, int nplan,
+						MgScript **scripts);
+static bool fully_applied(const MgState *state);
+
+/*
+ * Upgrade project to target; return the steps as a List of MgStep.
+ */
+List *
+mg_upgrade(const char *project, const char *target, bool dry_run)
+{
+	List	   *steps = NIL;
+	MgState    *state;
+	int		   *plan;
+	int			nplan;
+	MgScript  **scripts;
+	int			i;
+
+	if (migration_running)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_NESTED_CALL),
+				 errmsg("migrate_upgrade cannot be called from inside a migration script")));
+
+	if (!dry_run)
+	{
+		refuse_unsafe_context();
+		mg_lock_project(project, pg_migrate_lock_wait_timeout);
+	}
+
+	if (strcmp(target, "head") == 0 && mg_registry_is_clean(project))
+		return NIL;
+
+	state = mg_registry_load(project);
+	if (!dry_run)
+		mg_raise_first_error(mg_validate_applied(state));
+
+	plan = mg_plan(state, target, &nplan);
+	if (nplan == 0)
+	{
+		if (!dry_run && fully_applied(state))
+			mg_registry_mark_clean(state);
+		return NIL;
+	}
+
+	/* parse every pending script before running any */
+	mg_registry_load_scripts(state, plan, nplan);
+	scripts = palloc(sizeof(MgScript *) * nplan);
+	for (i = 0; i < nplan; i++)
+	{
+		MgRevision *rev = &state->revisions[plan[i]];
+
+		scripts[i] = mg_script_parse(project, rev->id, rev->up);
+		if (!dry_run)
+			mg_script_refuse_non_transactional(scripts[i]);
+	}
+
+	if (dry_run)
+	{
+		for (i = 0; i < nplan; i++)
+		{
+			MgStep	   *step = palloc0(sizeof(MgStep));
+
+			step->revision = state->revisions[plan[i]].id;
+			step->action = "pending";
+			step->duration_us = -1;
+			step->statements = list_length(scripts[i]->stmts);
+			steps = lappend(steps, step);
+		}
+		return steps;
+	}
+
+	migration_running = true;
+	PG_TRY();
+	{
+		steps = apply_plan(state, target, plan, nplan, scripts);
+	}
+	PG_FINALLY();
+	{
+		migration_running = false;
+	}
+	PG_END_TRY();
+
+	if (fully_applied(state))
+		mg_registry_mark_clean(state);
+	return steps;
+}
+
+/*
+ * The revisions an upgrade of state to target would apply, in order.
+ * Raises an error when the graph makes a plan impossible.
+ */
+int *
+mg_plan(MgState *state, const char *target, int *nplan)
+{
+	bool	   *applied = palloc(sizeof(bool) * Max(state->nregistered, 1));
+	int			i;
+
+	mg_raise_first_error(mg_validate_graph(state));
+	for (i = 0; i < state->nregistered; i++)
+		applied[i] = state->revisions[i].applied;
+	return graph_plan_upgrade(state->graph, applied, target, nplan);
+}
+
+/*
+ * Step 1: refuse a standby, a read-only transaction, and an isolation level
+ * that keeps one snapshot for the whole transaction.
+ */
+static void
+refuse_unsafe_context(void)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_STANDBY),
+				 errmsg("cannot run a migration on a standby server"),
+				 errdetail("The server is in recovery; its state follows the primary's."),
+				 errhint("Connect to the primary.  migrate_status() and dry runs work here.")));
+
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_READ_ONLY),
+				 errmsg("cannot run a migration in a read-only transaction"),
+				 errhint("Run it in a read-write transaction; check default_transaction_read_only.")));
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_ISOLATION_LEVEL),
+				 errmsg("cannot run a migration at isolation level %s",
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("The migration state must be read again after the migration lock is granted, which a transaction-wide snapshot cannot do."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
+}
+
+/*
+ * Step 4: apply and record each planned revision.  Each revision's work
+ * happens in a memory context reset after it.
+ */
+static List *
+apply_plan(MgState *state, const char *target, int *plan, int nplan,
+		   MgScript **scripts)
+{
+	List	   *steps = NIL;
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	MemoryContext applycontext;
+	MemoryContext oldcontext;
+	int			i;
+
+	applycontext = AllocSetContextCreate(CurrentMemoryContext,
+										 "pg_migrate apply context",
+										 ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < nplan; i++)
+	{
+		MgRevision *rev = &state->revisions[plan[i]];
+		MgStep	   *step = palloc0(sizeof(MgStep));
+		TimestampTz started;
+		TimestampTz finished;
+		int			nstatements;
+
+		ereport(NOTICE,
+				(errmsg("applying %s (%d/%d)", rev->id, i + 1, nplan)));
+
+		oldcontext = MemoryContextSwitchTo(applycontext);
+		started = GetCurrentTimestamp();
+		nstatements = mg_execute_script(scripts[i]);
+		finished = GetCurrentTimestamp();
+		mg_registry_record_applied(state, rev, target, role, started, finished,
+								   nstatements, 1);
+		MemoryContextSwitchTo(oldcontext);
+		MemoryContextReset(applycontext);
+
+		rev->applied = true;
+		step->revision = rev->id;
+		step->action = "applied";
+		step->duration_us = finished - started;
+		step->statements = nstatements;
+		step->attempts = 1;
+		steps = lappend(steps, step);
+	}
+	MemoryContextDelete(applycontext);
+	return steps;
+}
+
+/* Every registered revision applied, under a single head? */
+static bool
+fully_applied(const MgState *state)
+{
+	int		   *heads;
+	int			i;
+
+	for (i = 0; i < state->nregistered; i++)
+		if (!state->revisions[i].applied)
+			return false;
+	return graph_heads(state->graph, &heads) == 1;
+}

@@ -1,0 +1,227 @@
+/*-------------------------------------------------------------------------
+ *
+ * validate.c
+ *	  Find every problem of a project: the graph, the applied set, and the
+ *	  scripts.
+ *
+ * Problems are collected, not raised, so that migrate_validate can list
+ * them all; an upgrade raises the first one of severity "error" with its
+ * own SQLSTATE.  Graph problems make a plan impossible, applied-set
+ * problems (drift, revisions applied but no longer registered, applied
+ * revisions whose parents are not) make one unsafe; scripts that do not
+ * parse or hold statements no runner accepts fail before anything runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "pg_migrate.h"
+#include "script.h"
+#include "validate.h"
+
+static List *add_problem(List *problems, const char *severity, const char *revision,
+						 const char *problem, int sqlerrcode, const char *message,
+						 const char *detail, const char *hint);
+
+/*
+ * Missing parents, cycles, several heads.
+ */
+List *
+mg_validate_graph(const MgState *state)
+{
+	const MgGraph *g = state->graph;
+	List	   *problems = NIL;
+	char	   *cycle;
+	int		   *heads;
+	int			nheads;
+	int			i,
+				j;
+
+	for (i = 0; i < g->n; i++)
+		for (j = 0; j < g->nparents[i]; j++)
+			if (g->parents[i][j] < 0)
+				problems = add_problem(problems, "error", g->ids[i], "missing parent",
+									   ERRCODE_MG_INVALID_GRAPH,
+									   psprintf("parent \"%s\" of revision \"%s\" is not registered",
+												g->parent_ids[i][j], g->ids[i]),
+									   "A revision can only be applied after its parents.",
+									   "Register the parent, or register the revision again with the right parents.");
+
+	cycle = graph_describe_cycle(g);
+	if (cycle != NULL)
+		problems = add_problem(problems, "error", NULL, "cycle",
+							   ERRCODE_MG_INVALID_GRAPH,
+							   "the revision graph has a cycle",
+							   psprintf("Cycle: %s.", cycle),
+							   "Register one of these revisions again with other parents.");
+
+	nheads = graph_heads(g, &heads);
+	if (nheads > 1)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (i = 0; i < nheads; i++)
+			appendStringInfo(&list, "%s%s", i > 0 ? ", " : "", g->ids[heads[i]]);
+		problems = add_problem(problems, "warning", NULL, "several heads",
+							   ERRCODE_MG_SEVERAL_HEADS,
+							   psprintf("the project has %d heads", nheads),
+							   psprintf("Heads: %s.", list.data),
+							   "Register a merge revision whose parents are the heads.");
+	}
+	return problems;
+}
+
+/*
+ * Applied revisions no longer registered, applied revisions with a parent
+ * not applied, and checksum drift.
+ */
+List *
+mg_validate_applied(const MgState *state)
+{
+	List	   *problems = NIL;
+	int			i,
+				j;
+
+	for (i = 0; i < state->nrevisions; i++)
+	{
+		const MgRevision *rev = &state->revisions[i];
+
+		if (!rev->applied)
+			continue;
+
+		if (rev->checksum == NULL)
+		{
+			problems = add_problem(problems, "error", rev->id, "not registered",
+								   ERRCODE_MG_NOT_REGISTERED,
+								   psprintf("applied revision \"%s\" is not registered", rev->id),
+								   "The applied set names a revision the registry no longer has.",
+								   "Register the revision again with the script it was applied with.");
+			continue;
+		}
+
+		for (j = 0; j < rev->nparents; j++)
+		{
+			int			p = state->graph->parents[i][j];
+
+			if (p >= 0 && !state->revisions[p].applied)
+				problems = add_problem(problems, "error", rev->id, "parent not applied",
+									   ERRCODE_MG_INVALID_GRAPH,
+									   psprintf("revision \"%s\" is applied but its parent \"%s\" is not",
+												rev->id, state->revisions[p].id),
+									   "The applied set must hold every ancestor of an applied revision.",
+									   NULL);
+		}
+
+		if (strcmp(rev->checksum, rev->applied_checksum) != 0)
+			problems = add_problem(problems, "error", rev->id, "checksum drift",
+								   ERRCODE_MG_CHECKSUM_DRIFT,
+								   psprintf("applied revision \"%s\" has changed since it was applied", rev->id),
+								   psprintf("Applied with checksum %s; the registered script has checksum %s.",
+											rev->applied_checksum, rev->checksum),
+								   "Register the script as it was applied, and put the change in a new revision.");
+	}
+	return problems;
+}
+
+/*
+ * Parse every registered script (their up scripts must be loaded) and
+ * report those that do not parse, hold a refused statement, or need the
+ * per-revision runner.  Each parse runs in a subtransaction so that its
+ * error can be caught and listed.
+ */
+List *
+mg_validate_scripts(const MgState *state)
+{
+	List	   *problems = NIL;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int			i;
+
+	for (i = 0; i < state->nregistered; i++)
+	{
+		const MgRevision *rev = &state->revisions[i];
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcontext);
+		PG_TRY();
+		{
+			MgScript   *script = mg_script_parse(state->project, rev->id, rev->up);
+
+			if (script->nontx_index >= 0)
+				problems = add_problem(problems, "warning", rev->id, "non-transactional",
+									   ERRCODE_MG_NON_TRANSACTIONAL,
+									   psprintf("%s cannot run inside migrate_upgrade",
+												script->nontx_name),
+									   psprintf("Statement %d cannot run in a transaction block.",
+												script->first_number + script->nontx_index),
+									   "Apply this revision with the per-revision runner CALL migrate_run().");
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcontext);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+
+			problems = add_problem(problems, "error", rev->id, "invalid script",
+								   edata->sqlerrcode, edata->message,
+								   edata->context ? psprintf("%s (%s)", edata->message, edata->context)
+								   : edata->message,
+								   edata->hint);
+		}
+		PG_END_TRY();
+	}
+	return problems;
+}
+
+/*
+ * Raise the first problem of severity "error", if any.
+ */
+void
+mg_raise_first_error(List *problems)
+{
+	ListCell   *lc;
+
+	foreach(lc, problems)
+	{
+		MgProblem  *p = lfirst(lc);
+
+		if (strcmp(p->severity, "error") != 0)
+			continue;
+		ereport(ERROR,
+				(errcode(p->sqlerrcode),
+				 errmsg_internal("%s", p->message),
+				 errdetail_internal("%s", p->detail),
+				 p->hint ? errhint("%s", p->hint) : 0));
+	}
+}
+
+static List *
+add_problem(List *problems, const char *severity, const char *revision,
+			const char *problem, int sqlerrcode, const char *message,
+			const char *detail, const char *hint)
+{
+	MgProblem  *p = palloc(sizeof(MgProblem));
+
+	p->severity = severity;
+	p->revision = revision;
+	p->problem = problem;
+	p->sqlerrcode = sqlerrcode;
+	p->message = message;
+	p->detail = detail;
+	p->hint = hint;
+	return lappend(problems, p);
+}
