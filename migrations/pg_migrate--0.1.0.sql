@@ -11,14 +11,14 @@ CREATE SCHEMA migrate;
 REVOKE ALL ON SCHEMA migrate FROM PUBLIC;
 COMMENT ON SCHEMA migrate IS 'pg_migrate state: registry, applied set, history';
 
--- One row per project.  serial counts changes to the registry; clean_serial
--- is the serial at which every registered revision was found applied
--- without drift, which makes an upgrade at head a single-row lookup.
+-- One row per project that has been found clean: every registered
+-- revision applied, without drift, under a single head.  That makes an
+-- upgrade at head a single-row lookup.  Any change to the registry or the
+-- applied set, by pg_migrate or by hand, clears the flag (triggers below).
 CREATE TABLE migrate.project (
-    project      text PRIMARY KEY,
-    serial       bigint NOT NULL,
-    clean_serial bigint,
-    created_at   timestamptz NOT NULL DEFAULT now()
+    project    text PRIMARY KEY,
+    clean      boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now()
 );
 
 -- The registry: every revision known to a project.
@@ -68,6 +68,26 @@ CREATE TABLE migrate.history (
     detail            text
 );
 CREATE INDEX history_project_id ON migrate.history (project, id);
+
+CREATE FUNCTION migrate.forget_clean() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE migrate.project SET clean = false WHERE clean;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION migrate.forget_clean() IS
+'trigger: a change to the registry or the applied set means no project is known to be at head any more';
+REVOKE ALL ON FUNCTION migrate.forget_clean() FROM PUBLIC;
+
+CREATE TRIGGER forget_clean
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrate.revision
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+CREATE TRIGGER forget_clean
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrate.applied
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
 
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA migrate FROM PUBLIC;

@@ -42,7 +42,7 @@ typedef struct CatalogQueryDef
 /* indexed by MgCatalogQuery */
 static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_PROJECT_STATE] = {
-		"SELECT serial, clean_serial FROM migrate.project WHERE project = $1",
+		"SELECT clean FROM migrate.project WHERE project = $1",
 		1, {TEXTOID}
 	},
 	[MGQ_LOAD_REVISIONS] = {
@@ -79,13 +79,8 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		TIMESTAMPTZOID, INT4OID, INT4OID, NAMEOID, TEXTOID, INT4OID, TEXTOID}
 	},
 	[MGQ_MARK_CLEAN] = {
-		"UPDATE migrate.project SET clean_serial = serial"
-		" WHERE project = $1 AND serial = $2",
-		2, {TEXTOID, INT8OID}
-	},
-	[MGQ_BUMP_SERIAL] = {
-		"INSERT INTO migrate.project AS p (project, serial) VALUES ($1, 1)"
-		" ON CONFLICT (project) DO UPDATE SET serial = p.serial + 1",
+		"INSERT INTO migrate.project (project, clean) VALUES ($1, true)"
+		" ON CONFLICT (project) DO UPDATE SET clean = true",
 		1, {TEXTOID}
 	},
 	[MGQ_GET_REVISION] = {

@@ -17,7 +17,10 @@
  *	  integer, 'F' numeric) and value, so 'a' and $$a$$ are equal; a CR
  *	  before an LF inside a literal is dropped, so converting a file's line
  *	  endings does not change a function body's checksum either;
- *	- operators and punctuation as 'O' and their text.
+ *	- operators and punctuation as 'O' and their text, except that empty
+ *	  statements do not count: a run of semicolons hashes as one, and
+ *	  semicolons before the first or after the last statement not at all,
+ *	  so "a;" and "a" are equal and so are "a;; b" and "a; b".
  *
  * The lexer runs with standard_conforming_strings on whatever the session
  * says, so the checksum of a script does not depend on who registers it.
@@ -55,6 +58,8 @@ mg_script_checksum(const char *sql)
 	pg_cryptohash_ctx *ctx;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex;
+	bool		statement_seen = false;
+	bool		semicolon_pending = false;
 	int			i;
 
 	ctx = pg_cryptohash_create(PG_SHA256);
@@ -73,6 +78,17 @@ mg_script_checksum(const char *sql)
 
 		if (token == 0)
 			break;
+
+		/* empty statements do not count */
+		if (token == ';')
+		{
+			semicolon_pending = statement_seen;
+			continue;
+		}
+		if (semicolon_pending)
+			hash_item(ctx, 'O', ";", 1);
+		semicolon_pending = false;
+		statement_seen = true;
 
 		switch (token)
 		{

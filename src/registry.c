@@ -5,14 +5,14 @@
  *
  * Every function here does its reading and writing in an owner scope
  * (catalog.c).  Changes to the registry take the project's migration lock
- * first, so a registration and an upgrade never interleave, and bump the
- * project's serial.
+ * first, so a registration and an upgrade never interleave.
  *
- * The serial makes the common case cheap: an upgrade that finds every
- * registered revision applied, without drift, under a single head, records
- * the serial it saw as clean_serial.  As long as nothing is registered,
- * updated or removed after that, the next upgrade to "head" is one
- * single-row lookup, however many revisions are applied.
+ * The common case is made cheap by a flag: an upgrade that finds every
+ * registered revision applied, without drift, under a single head, marks
+ * the project clean.  Triggers on migrate.revision and migrate.applied clear
+ * the flag on any change, made by pg_migrate or by hand, so as long as it
+ * is set the next upgrade to "head" is one single-row lookup, however many
+ * revisions are applied.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,14 +56,10 @@ mg_registry_is_clean(const char *project)
 	mg_owner_begin(&scope);
 	if (mg_catalog_exec(MGQ_PROJECT_STATE, values, NULL) == 1)
 	{
-		bool		isnull1,
-					isnull2;
-		int64		serial = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-														 SPI_tuptable->tupdesc, 1, &isnull1));
-		int64		clean_serial = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-															   SPI_tuptable->tupdesc, 2, &isnull2));
+		bool		isnull;
 
-		clean = !isnull2 && serial == clean_serial;
+		clean = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	mg_owner_end(&scope);
 	return clean;
@@ -89,14 +85,6 @@ mg_registry_load(const char *project)
 	values[0] = CStringGetTextDatum(project);
 
 	mg_owner_begin(&scope);
-
-	if (mg_catalog_exec(MGQ_PROJECT_STATE, values, NULL) == 1)
-	{
-		bool		isnull;
-
-		state->serial = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 1, &isnull));
-	}
 
 	nrev = mg_catalog_exec(MGQ_LOAD_REVISIONS, values, NULL);
 	state->revisions = palloc0(sizeof(MgRevision) * Max(nrev, 1));
@@ -145,7 +133,6 @@ mg_registry_load(const char *project)
 		parents[i] = state->revisions[i].parents;
 	}
 	state->graph = graph_build(nrev, ids, nparents, parents);
-	state->applied_set_known = true;
 	return state;
 }
 
@@ -183,17 +170,16 @@ mg_registry_load_scripts(MgState *state, const int *nodes, int n)
 }
 
 /*
- * Record that the registry of state's project, as loaded, is fully applied
- * at head.
+ * Record that state's project is fully applied at head.  The caller must
+ * hold the migration lock and have checked that.
  */
 void
 mg_registry_mark_clean(const MgState *state)
 {
 	MgOwnerScope scope;
-	Datum		values[2];
+	Datum		values[1];
 
 	values[0] = CStringGetTextDatum(state->project);
-	values[1] = Int64GetDatum(state->serial);
 	mg_owner_begin(&scope);
 	mg_catalog_exec(MGQ_MARK_CLEAN, values, NULL);
 	mg_owner_end(&scope);
@@ -380,7 +366,6 @@ mg_registry_register(const char *project, const char *revision,
 	values[7] = DirectFunctionCall1(namein, CStringGetDatum(role));
 
 	mg_catalog_exec(registered ? MGQ_UPDATE_REVISION : MGQ_INSERT_REVISION, values, nulls);
-	mg_catalog_exec(MGQ_BUMP_SERIAL, key, NULL);
 
 	result = registered ? "updated" : "added";
 	entry.project = project;
@@ -452,7 +437,6 @@ mg_registry_unregister(const char *project, const char *revision)
 	}
 
 	mg_catalog_exec(MGQ_DELETE_REVISION, key, NULL);
-	mg_catalog_exec(MGQ_BUMP_SERIAL, key, NULL);
 
 	entry.project = project;
 	entry.event = "unregister";

@@ -38,8 +38,6 @@ typedef struct MgState
 	int			nregistered;
 	MgRevision *revisions;
 	MgGraph    *graph;
-	bool		applied_set_known;	/* false until loaded */
-	int64		serial;			/* registry change counter, 0 if none yet */
 } MgState;
 
 extern bool mg_registry_is_clean(const char *project);

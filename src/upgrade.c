@@ -14,7 +14,7 @@
  * 2. Take the project's migration lock (lock.c).  Everything after this is
  *    read afresh, so a caller that waited for another deploy finds the
  *    work done and succeeds with nothing to do.
- * 3. At head with nothing changed since (registry.c's serial), return at
+ * 3. At head with nothing changed since (registry.c's clean flag), return at
  *    once.  Otherwise load the state, raise the first graph or applied-set
  *    problem (validate.c), plan the target (graph.c), and parse every
  *    pending script (script.c): a syntax error in the last pending script
@@ -24,8 +24,9 @@
  *    caller's transaction, so nothing is half-done and no "dirty" state
  *    exists to clear.
  *
- * A dry run does steps 3's planning and parsing only: it takes no lock and
- * changes nothing, so it also works on a standby.
+ * A dry run does step 3 only, validation included: it takes no lock and
+ * changes nothing, so it also works on a standby and in a read-only or
+ * REPEATABLE READ transaction.
  *
  *-------------------------------------------------------------------------
  */
@@ -80,8 +81,7 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 		return NIL;
 
 	state = mg_registry_load(project);
-	if (!dry_run)
-		mg_raise_first_error(mg_validate_applied(state));
+	mg_raise_first_error(mg_validate_applied(state));
 
 	plan = mg_plan(state, target, &nplan);
 	if (nplan == 0)

@@ -49,7 +49,8 @@ mg_validate_graph(const MgState *state)
 									   ERRCODE_MG_INVALID_GRAPH,
 									   psprintf("parent \"%s\" of revision \"%s\" is not registered",
 												g->parent_ids[i][j], g->ids[i]),
-									   "A revision can only be applied after its parents.",
+									   psprintf("Revision \"%s\" names parent \"%s\", which the registry does not have.",
+												g->ids[i], g->parent_ids[i][j]),
 									   "Register the parent, or register the revision again with the right parents.");
 
 	cycle = graph_describe_cycle(g);
@@ -100,7 +101,8 @@ mg_validate_applied(const MgState *state)
 			problems = add_problem(problems, "error", rev->id, "not registered",
 								   ERRCODE_MG_NOT_REGISTERED,
 								   psprintf("applied revision \"%s\" is not registered", rev->id),
-								   "The applied set names a revision the registry no longer has.",
+								   psprintf("Revision \"%s\" is in the applied set but not in the registry.",
+											rev->id),
 								   "Register the revision again with the script it was applied with.");
 			continue;
 		}
@@ -114,7 +116,8 @@ mg_validate_applied(const MgState *state)
 									   ERRCODE_MG_INVALID_GRAPH,
 									   psprintf("revision \"%s\" is applied but its parent \"%s\" is not",
 												rev->id, state->revisions[p].id),
-									   "The applied set must hold every ancestor of an applied revision.",
+									   psprintf("Parent \"%s\" of applied revision \"%s\" is not applied.",
+												state->revisions[p].id, rev->id),
 									   NULL);
 		}
 
@@ -158,8 +161,9 @@ mg_validate_scripts(const MgState *state)
 									   ERRCODE_MG_NON_TRANSACTIONAL,
 									   psprintf("%s cannot run inside migrate_upgrade",
 												script->nontx_name),
-									   psprintf("Statement %d cannot run in a transaction block.",
-												script->first_number + script->nontx_index),
+									   psprintf("Statement %d (%s) cannot run in a transaction block.",
+												script->first_number + script->nontx_index,
+												script->nontx_name),
 									   "Apply this revision with the per-revision runner CALL migrate_run().");
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcontext);
