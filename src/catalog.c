@@ -27,7 +27,9 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "catalog.h"
@@ -67,16 +69,25 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_INSERT_APPLIED] = {
 		"INSERT INTO migrate.applied (project, revision, checksum, applied_at,"
 		" applied_by, duration, statements, attempts)"
-		" VALUES ($1, $2, $3, $4, $5, $6 - $4, $7, $8)",
-		8, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, TIMESTAMPTZOID, INT4OID, INT4OID}
+		" SELECT $1, u.revision, u.checksum, u.started, $2, u.finished - u.started,"
+		" u.statements, u.attempts"
+		" FROM unnest($3, $4, $5, $6, $7, $8)"
+		" AS u(revision, checksum, started, finished, statements, attempts)",
+		8, {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID, INT4ARRAYOID, INT4ARRAYOID}
 	},
 	[MGQ_INSERT_HISTORY] = {
 		"INSERT INTO migrate.history (project, event, revision, target, checksum,"
 		" previous_checksum, started_at, finished_at, statements, attempts, role,"
 		" application_name, backend_pid, detail)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-		14, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, INT4OID, INT4OID, NAMEOID, TEXTOID, INT4OID, TEXTOID}
+		" SELECT $1, u.event, u.revision, $2, u.checksum, u.previous_checksum,"
+		" u.started, u.finished, u.statements, u.attempts, $3, $4, $5, u.detail"
+		" FROM unnest($6, $7, $8, $9, $10, $11, $12, $13, $14)"
+		" AS u(event, revision, checksum, previous_checksum, started, finished,"
+		" statements, attempts, detail)",
+		14, {TEXTOID, TEXTOID, NAMEOID, TEXTOID, INT4OID, TEXTARRAYOID, TEXTARRAYOID,
+			TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+		INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID}
 	},
 	[MGQ_MARK_CLEAN] = {
 		"INSERT INTO migrate.project (project, clean) VALUES ($1, true)"
@@ -193,4 +204,22 @@ mg_catalog_exec(MgCatalogQuery query, Datum *values, const char *nulls)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
 			 def->sql, SPI_result_code_string(rc));
 	return (int) SPI_processed;
+}
+
+/*
+ * A one-dimensional array of n elements of elemtype, for a statement
+ * parameter; nulls may be NULL when no element is null.
+ */
+Datum
+mg_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, elemtype,
+											  typlen, typbyval, typalign));
 }

@@ -40,5 +40,6 @@ typedef enum MgCatalogQuery
 extern void mg_owner_begin(MgOwnerScope *scope);
 extern void mg_owner_end(MgOwnerScope *scope);
 extern int	mg_catalog_exec(MgCatalogQuery query, Datum *values, const char *nulls);
+extern Datum mg_array(Datum *elems, bool *nulls, int n, Oid elemtype);
 
 #endif							/* MG_CATALOG_H */

@@ -4,13 +4,16 @@
  *	  Append rows to the audit log, migrate.history.
  *
  * Rows are written in the caller's transaction, so they commit or roll
- * back with the work they describe.  The role recorded is the one the work
- * was done for (the caller), never the owner the bookkeeping runs as.
+ * back with the work they describe.  One statement appends any number of
+ * rows: an upgrade writes the rows of all its revisions at once, at the
+ * end.  The role recorded is the one the work was done for (the caller),
+ * never the owner the bookkeeping runs as.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -19,42 +22,71 @@
 #include "catalog.h"
 #include "history.h"
 
-static Datum text_or_null(const char *s, char *null);
+#define HISTORY_COLUMNS 9		/* per-entry columns */
+
+static Datum text_or_null(const char *s, bool *isnull);
 
 /*
- * Append entry.  Must be called inside an owner scope (catalog.h).
+ * Append n entries for project, done for role, with target (may be NULL).
+ * Must be called inside an owner scope (catalog.h).
  */
 void
-mg_history_record(const MgHistoryEntry *entry)
+mg_history_record(const char *project, const char *target, const char *role,
+				  const MgHistoryEntry *entries, int n)
 {
-	Datum		values[14];
-	char		nulls[14];
+	Datum		values[5 + HISTORY_COLUMNS];
+	char		nulls[5 + HISTORY_COLUMNS];
+	Datum	   *cols[HISTORY_COLUMNS];
+	bool	   *colnulls[HISTORY_COLUMNS];
+	static const Oid coltypes[HISTORY_COLUMNS] = {
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		INT4OID, INT4OID, TEXTOID
+	};
+	int			i,
+				c;
+
+	if (n == 0)
+		return;
+	for (c = 0; c < HISTORY_COLUMNS; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		colnulls[c] = palloc0(sizeof(bool) * n);
+	}
+	for (i = 0; i < n; i++)
+	{
+		const MgHistoryEntry *e = &entries[i];
+
+		cols[0][i] = CStringGetTextDatum(e->event);
+		cols[1][i] = text_or_null(e->revision, &colnulls[1][i]);
+		cols[2][i] = text_or_null(e->checksum, &colnulls[2][i]);
+		cols[3][i] = text_or_null(e->previous_checksum, &colnulls[3][i]);
+		cols[4][i] = TimestampTzGetDatum(e->started_at);
+		cols[5][i] = TimestampTzGetDatum(e->finished_at);
+		cols[6][i] = Int32GetDatum(e->statements);
+		colnulls[6][i] = e->statements < 0;
+		cols[7][i] = Int32GetDatum(e->attempts);
+		colnulls[7][i] = e->attempts < 0;
+		cols[8][i] = text_or_null(e->detail, &colnulls[8][i]);
+	}
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = CStringGetTextDatum(entry->project);
-	values[1] = CStringGetTextDatum(entry->event);
-	values[2] = text_or_null(entry->revision, &nulls[2]);
-	values[3] = text_or_null(entry->target, &nulls[3]);
-	values[4] = text_or_null(entry->checksum, &nulls[4]);
-	values[5] = text_or_null(entry->previous_checksum, &nulls[5]);
-	values[6] = TimestampTzGetDatum(entry->started_at);
-	values[7] = TimestampTzGetDatum(entry->finished_at);
-	values[8] = Int32GetDatum(entry->statements);
-	nulls[8] = entry->statements < 0 ? 'n' : ' ';
-	values[9] = Int32GetDatum(entry->attempts);
-	nulls[9] = entry->attempts < 0 ? 'n' : ' ';
-	values[10] = DirectFunctionCall1(namein, CStringGetDatum(entry->role));
-	values[11] = text_or_null(application_name && application_name[0] ? application_name : NULL,
-							  &nulls[11]);
-	values[12] = Int32GetDatum(MyProcPid);
-	values[13] = text_or_null(entry->detail, &nulls[13]);
+	values[0] = CStringGetTextDatum(project);
+	values[1] = target ? CStringGetTextDatum(target) : (Datum) 0;
+	nulls[1] = target ? ' ' : 'n';
+	values[2] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	values[3] = (application_name && application_name[0]) ?
+		CStringGetTextDatum(application_name) : (Datum) 0;
+	nulls[3] = (application_name && application_name[0]) ? ' ' : 'n';
+	values[4] = Int32GetDatum(MyProcPid);
+	for (c = 0; c < HISTORY_COLUMNS; c++)
+		values[5 + c] = mg_array(cols[c], colnulls[c], n, coltypes[c]);
 
 	mg_catalog_exec(MGQ_INSERT_HISTORY, values, nulls);
 }
 
 static Datum
-text_or_null(const char *s, char *null)
+text_or_null(const char *s, bool *isnull)
 {
-	*null = s ? ' ' : 'n';
+	*isnull = (s == NULL);
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }

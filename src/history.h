@@ -10,22 +10,21 @@
 
 #include "datatype/timestamp.h"
 
+/* One row of the audit log; NULL strings and -1 counts are stored as null. */
 typedef struct MgHistoryEntry
 {
-	const char *project;
 	const char *event;			/* register, update, unregister, upgrade */
 	const char *revision;
-	const char *target;
 	const char *checksum;
 	const char *previous_checksum;
 	TimestampTz started_at;
 	TimestampTz finished_at;
-	int			statements;		/* -1: not applicable */
-	int			attempts;		/* -1: not applicable */
-	const char *role;			/* the role the work was done for */
+	int			statements;
+	int			attempts;
 	const char *detail;
 } MgHistoryEntry;
 
-extern void mg_history_record(const MgHistoryEntry *entry);
+extern void mg_history_record(const char *project, const char *target, const char *role,
+							  const MgHistoryEntry *entries, int n);
 
 #endif							/* MG_HISTORY_H */

@@ -186,41 +186,57 @@ mg_registry_mark_clean(const MgState *state)
 }
 
 /*
- * Record rev as applied, with its history row.
+ * Record the n revisions an upgrade to target applied for role, with their
+ * history rows: two statements, however many revisions.
  */
 void
-mg_registry_record_applied(const MgState *state, const MgRevision *rev,
-						   const char *target, const char *role,
-						   TimestampTz started, TimestampTz finished,
-						   int statements, int attempts)
+mg_registry_record_applied(const MgState *state, const char *target, const char *role,
+						   const MgAppliedRecord *records, int n)
 {
 	MgOwnerScope scope;
 	Datum		values[8];
-	MgHistoryEntry entry = {0};
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *checksums = palloc(sizeof(Datum) * n);
+	Datum	   *started = palloc(sizeof(Datum) * n);
+	Datum	   *finished = palloc(sizeof(Datum) * n);
+	Datum	   *statements = palloc(sizeof(Datum) * n);
+	Datum	   *attempts = palloc(sizeof(Datum) * n);
+	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * n);
+	int			i;
 
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		const MgAppliedRecord *r = &records[i];
+
+		ids[i] = CStringGetTextDatum(r->rev->id);
+		checksums[i] = CStringGetTextDatum(r->rev->checksum);
+		started[i] = TimestampTzGetDatum(r->started);
+		finished[i] = TimestampTzGetDatum(r->finished);
+		statements[i] = Int32GetDatum(r->statements);
+		attempts[i] = Int32GetDatum(r->attempts);
+
+		entries[i].event = "upgrade";
+		entries[i].revision = r->rev->id;
+		entries[i].checksum = r->rev->checksum;
+		entries[i].started_at = r->started;
+		entries[i].finished_at = r->finished;
+		entries[i].statements = r->statements;
+		entries[i].attempts = r->attempts;
+	}
 	values[0] = CStringGetTextDatum(state->project);
-	values[1] = CStringGetTextDatum(rev->id);
-	values[2] = CStringGetTextDatum(rev->checksum);
-	values[3] = TimestampTzGetDatum(started);
-	values[4] = DirectFunctionCall1(namein, CStringGetDatum(role));
-	values[5] = TimestampTzGetDatum(finished);
-	values[6] = Int32GetDatum(statements);
-	values[7] = Int32GetDatum(attempts);
-
-	entry.project = state->project;
-	entry.event = "upgrade";
-	entry.revision = rev->id;
-	entry.target = target;
-	entry.checksum = rev->checksum;
-	entry.started_at = started;
-	entry.finished_at = finished;
-	entry.statements = statements;
-	entry.attempts = attempts;
-	entry.role = role;
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	values[2] = mg_array(ids, NULL, n, TEXTOID);
+	values[3] = mg_array(checksums, NULL, n, TEXTOID);
+	values[4] = mg_array(started, NULL, n, TIMESTAMPTZOID);
+	values[5] = mg_array(finished, NULL, n, TIMESTAMPTZOID);
+	values[6] = mg_array(statements, NULL, n, INT4OID);
+	values[7] = mg_array(attempts, NULL, n, INT4OID);
 
 	mg_owner_begin(&scope);
 	mg_catalog_exec(MGQ_INSERT_APPLIED, values, NULL);
-	mg_history_record(&entry);
+	mg_history_record(state->project, target, role, entries, n);
 	mg_owner_end(&scope);
 }
 
@@ -368,7 +384,6 @@ mg_registry_register(const char *project, const char *revision,
 	mg_catalog_exec(registered ? MGQ_UPDATE_REVISION : MGQ_INSERT_REVISION, values, nulls);
 
 	result = registered ? "updated" : "added";
-	entry.project = project;
 	entry.event = registered ? "update" : "register";
 	entry.revision = revision;
 	entry.checksum = checksum;
@@ -377,12 +392,11 @@ mg_registry_register(const char *project, const char *revision,
 	entry.finished_at = GetCurrentTimestamp();
 	entry.statements = -1;
 	entry.attempts = -1;
-	entry.role = role;
 	if (force && applied_checksum != NULL && strcmp(applied_checksum, checksum) != 0)
 		entry.detail = psprintf("forced: applied with checksum %s", applied_checksum);
 	else if (nparents > 0)
 		entry.detail = psprintf("parents {%s}", join_ids(parents, nparents));
-	mg_history_record(&entry);
+	mg_history_record(project, NULL, role, &entry, 1);
 
 	mg_owner_end(&scope);
 	return result;
@@ -438,7 +452,6 @@ mg_registry_unregister(const char *project, const char *revision)
 
 	mg_catalog_exec(MGQ_DELETE_REVISION, key, NULL);
 
-	entry.project = project;
 	entry.event = "unregister";
 	entry.revision = revision;
 	entry.previous_checksum = checksum;
@@ -446,8 +459,7 @@ mg_registry_unregister(const char *project, const char *revision)
 	entry.finished_at = GetCurrentTimestamp();
 	entry.statements = -1;
 	entry.attempts = -1;
-	entry.role = role;
-	mg_history_record(&entry);
+	mg_history_record(project, NULL, role, &entry, 1);
 	mg_owner_end(&scope);
 }
 
@@ -508,7 +520,7 @@ make_text_array(char **items, int n)
 
 	for (i = 0; i < n; i++)
 		elems[i] = CStringGetTextDatum(items[i]);
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	return mg_array(elems, NULL, n, TEXTOID);
 }
 
 static bool

@@ -44,10 +44,19 @@ extern bool mg_registry_is_clean(const char *project);
 extern MgState *mg_registry_load(const char *project);
 extern void mg_registry_load_scripts(MgState *state, const int *nodes, int n);
 extern void mg_registry_mark_clean(const MgState *state);
-extern void mg_registry_record_applied(const MgState *state, const MgRevision *rev,
-									   const char *target, const char *role,
-									   TimestampTz started, TimestampTz finished,
-									   int statements, int attempts);
+/* A revision an upgrade applied, to be recorded. */
+typedef struct MgAppliedRecord
+{
+	const MgRevision *rev;
+	TimestampTz started;
+	TimestampTz finished;
+	int			statements;
+	int			attempts;
+} MgAppliedRecord;
+
+extern void mg_registry_record_applied(const MgState *state, const char *target,
+									   const char *role,
+									   const MgAppliedRecord *records, int n);
 extern const char *mg_registry_register(const char *project, const char *revision,
 										const char *up, const char *down,
 										char **parents, int nparents, bool parents_given,

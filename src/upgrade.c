@@ -19,8 +19,8 @@
  *    problem (validate.c), plan the target (graph.c), and parse every
  *    pending script (script.c): a syntax error in the last pending script
  *    is reported before the first runs.
- * 4. Apply each revision in its own subtransaction (executor.c) and record
- *    its applied row and history row.  An error anywhere aborts the
+ * 4. Apply each revision in its own subtransaction (executor.c), then
+ *    record the applied rows and history rows.  An error anywhere aborts the
  *    caller's transaction, so nothing is half-done and no "dirty" state
  *    exists to clear.
  *
@@ -180,8 +180,10 @@ refuse_unsafe_context(void)
 }
 
 /*
- * Step 4: apply and record each planned revision.  Each revision's work
- * happens in a memory context reset after it.
+ * Step 4: apply each planned revision, then record them all.  Each
+ * revision's work happens in a memory context reset after it.  Recording
+ * at the end, in the same transaction, is as atomic as recording after
+ * each revision, and costs two statements instead of two per revision.
  */
 static List *
 apply_plan(MgState *state, const char *target, int *plan, int nplan,
@@ -189,6 +191,7 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 {
 	List	   *steps = NIL;
 	char	   *role = GetUserNameFromId(GetUserId(), false);
+	MgAppliedRecord *records = palloc(sizeof(MgAppliedRecord) * nplan);
 	MemoryContext applycontext;
 	MemoryContext oldcontext;
 	int			i;
@@ -199,32 +202,32 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 	for (i = 0; i < nplan; i++)
 	{
 		MgRevision *rev = &state->revisions[plan[i]];
+		MgAppliedRecord *record = &records[i];
 		MgStep	   *step = palloc0(sizeof(MgStep));
-		TimestampTz started;
-		TimestampTz finished;
-		int			nstatements;
 
 		ereport(NOTICE,
 				(errmsg("applying %s (%d/%d)", rev->id, i + 1, nplan)));
 
 		oldcontext = MemoryContextSwitchTo(applycontext);
-		started = GetCurrentTimestamp();
-		nstatements = mg_execute_script(scripts[i]);
-		finished = GetCurrentTimestamp();
-		mg_registry_record_applied(state, rev, target, role, started, finished,
-								   nstatements, 1);
+		record->rev = rev;
+		record->started = GetCurrentTimestamp();
+		record->statements = mg_execute_script(scripts[i]);
+		record->finished = GetCurrentTimestamp();
+		record->attempts = 1;
 		MemoryContextSwitchTo(oldcontext);
 		MemoryContextReset(applycontext);
 
 		rev->applied = true;
 		step->revision = rev->id;
 		step->action = "applied";
-		step->duration_us = finished - started;
-		step->statements = nstatements;
-		step->attempts = 1;
+		step->duration_us = record->finished - record->started;
+		step->statements = record->statements;
+		step->attempts = record->attempts;
 		steps = lappend(steps, step);
 	}
 	MemoryContextDelete(applycontext);
+
+	mg_registry_record_applied(state, target, role, records, nplan);
 	return steps;
 }
 
