@@ -58,13 +58,29 @@ SELECT count(*) FROM migrate_history();
 SELECT dblink_exec('holder', 'ROLLBACK');
 SELECT lock_pid FROM migrate_status();
 SELECT revision, action FROM migrate_upgrade();
+-- a caller that waited for the holder reads the state afresh once the lock
+-- is granted: the holder applied everything, so it finds nothing to do
+SELECT migrate_register('0002_lock', 'CREATE TABLE lock_u (id int);');
 SELECT dblink_exec('holder', 'BEGIN');
-SELECT * FROM dblink('holder', $$SELECT migrate_register('0002_lock', 'SELECT 1')$$) AS t(result text);
+SELECT * FROM dblink('holder', 'SELECT revision, action FROM migrate_upgrade()')
+  AS t(revision text, action text);
+SELECT dblink_send_query('holder', 'SELECT pg_sleep(0.5); COMMIT');
+SET pg_migrate.lock_wait_timeout = '1min';
+SELECT * FROM migrate_upgrade();
+SELECT revision FROM migrate_current();
+-- the holder's two results, then the end of them
+SELECT * FROM dblink_get_result('holder') AS t(result text);
+SELECT * FROM dblink_get_result('holder') AS t(result text);
+SELECT * FROM dblink_get_result('holder') AS t(result text);
+SET pg_migrate.lock_wait_timeout = '200ms';
+
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT * FROM dblink('holder', $$SELECT migrate_register('0003_lock', 'SELECT 1')$$) AS t(result text);
 SELECT dblink_disconnect('holder');
 SELECT pg_sleep(0.1);
-SELECT pg_temp.try($$SELECT migrate_register('0002_lock', 'SELECT 2')$$);
+SELECT pg_temp.try($$SELECT migrate_register('0003_lock', 'SELECT 2')$$);
 
 RESET pg_migrate.lock_wait_timeout;
 DROP EXTENSION dblink;
 DROP EXTENSION pg_migrate;
-DROP TABLE lock_t;
+DROP TABLE lock_t, lock_u;

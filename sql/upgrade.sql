@@ -60,8 +60,12 @@ SELECT * FROM counts;
 SELECT * FROM migrate_upgrade('nope');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migrate_upgrade('000');
-SELECT * FROM migrate_upgrade('000_');
+SELECT migrate_register('x_ambiguous_1', '');
+SELECT migrate_register('x_ambiguous_2', '');
+SELECT * FROM migrate_upgrade('x_am');
 \echo :LAST_ERROR_SQLSTATE
+SELECT migrate_unregister('x_ambiguous_2');
+SELECT migrate_unregister('x_ambiguous_1');
 SELECT * FROM migrate_upgrade('base');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migrate_upgrade('-1');
@@ -137,10 +141,14 @@ END
 $$;
 SELECT * FROM counts;
 
--- a migration script cannot start another migration
+-- a migration script cannot start another migration, or change the registry
 SELECT migrate_register('0010_bad', 'SELECT * FROM migrate_upgrade();');
 SELECT * FROM migrate_upgrade();
 \echo :LAST_ERROR_SQLSTATE
+SELECT migrate_register('0010_bad', $$SELECT migrate_register('0011_sneaky', '')$$);
+SELECT * FROM migrate_upgrade();
+SELECT migrate_register('0010_bad', $$SELECT migrate_unregister('0009_b')$$);
+SELECT * FROM migrate_upgrade();
 
 -- fixed, everything applies in order
 SELECT migrate_register('0010_bad', 'CREATE TABLE t10 (id int);');

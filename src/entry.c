@@ -70,7 +70,8 @@ migrate_register(PG_FUNCTION_ARGS)
 		if (ARR_NDIM(arr) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_INVALID_ARGUMENT),
-					 errmsg("parents must be a one-dimensional array")));
+					 errmsg("parents must be a one-dimensional array"),
+					 errhint("Pass a text array such as ARRAY['0003_add_user_fk'], or '{}' for a root.")));
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nparents);
 		parents = palloc(sizeof(char *) * Max(nparents, 1));
 		for (i = 0; i < nparents; i++)
@@ -78,11 +79,13 @@ migrate_register(PG_FUNCTION_ARGS)
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_MG_INVALID_NAME),
-						 errmsg("parent id must not be null")));
+						 errmsg("parent id must not be null"),
+						 errhint("Pass a text array of revision ids without NULL elements.")));
 			parents[i] = TextDatumGetCString(elems[i]);
 		}
 	}
 
+	mg_refuse_inside_migration("migrate_register");
 	connect_spi();
 	result = mg_registry_register(project, revision, up, down, parents, nparents,
 								  !PG_ARGISNULL(3), description, force);
@@ -99,6 +102,7 @@ migrate_unregister(PG_FUNCTION_ARGS)
 	const char *revision = arg_text(fcinfo, 0, "revision");
 	const char *project = arg_project(fcinfo, 1);
 
+	mg_refuse_inside_migration("migrate_unregister");
 	connect_spi();
 	mg_registry_unregister(project, revision);
 	finish_spi();
@@ -287,7 +291,8 @@ migrate_history(PG_FUNCTION_ARGS)
 	if (limit < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
-				 errmsg("limit must not be negative")));
+				 errmsg("limit must not be negative"),
+				 errhint("Pass the number of rows wanted; 0 returns none.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
@@ -366,7 +371,8 @@ arg_text(FunctionCallInfo fcinfo, int argno, const char *name)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
-				 errmsg("%s must not be null", name)));
+				 errmsg("%s must not be null", name),
+				 errhint("Pass a value, or leave the argument out to use its default.")));
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 

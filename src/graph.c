@@ -368,7 +368,8 @@ bad:
 	ereport(ERROR,
 			(errcode(ERRCODE_MG_INVALID_TARGET),
 			 errmsg("invalid relative target \"%s\"", target),
-			 errdetail("A relative target is \"+N\" or \"-N\" with N a positive integer.")));
+			 errdetail("A relative target is \"+N\" or \"-N\" with N a positive integer."),
+			 errhint("For example, \"+1\" applies the next pending revision.")));
 	return 0;					/* keep compiler quiet */
 }
 
@@ -398,7 +399,8 @@ graph_plan_upgrade(const MgGraph *g, const bool *applied, const char *target, in
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_TARGET),
 				 errmsg("target \"%s\" is below the applied revisions", target),
-				 errdetail("An upgrade only applies revisions; \"base\" and \"-N\" name downgrades.")));
+				 errdetail("An upgrade only applies revisions; \"base\" and \"-N\" name downgrades."),
+				 errhint("Upgrade to \"head\", \"heads\", a revision id or \"+N\".")));
 
 	if (strcmp(target, "head") == 0)
 	{

@@ -89,7 +89,8 @@ mg_check_revision_id(const char *id, const char *what)
 	if (id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_NAME),
-				 errmsg("%s id must not be null", what)));
+				 errmsg("%s id must not be null", what),
+				 errhint("Name every revision with an id such as \"0004_add_sqs_metadata\".")));
 
 	if (!mg_name_is_valid(id, MG_MAX_REVISION_LEN))
 		ereport(ERROR,
@@ -104,7 +105,8 @@ mg_check_revision_id(const char *id, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_NAME),
 				 errmsg("invalid %s id \"%s\"", what, id),
-				 errdetail("\"head\", \"heads\", \"base\" and ids starting with \"-\" are reserved for targets.")));
+				 errdetail("\"head\", \"heads\", \"base\" and ids starting with \"-\" are reserved for targets."),
+				 errhint("Choose another id.")));
 }
 
 /*
@@ -122,7 +124,8 @@ mg_resolve_project(const char *project)
 				(errcode(ERRCODE_MG_INVALID_NAME),
 				 errmsg("invalid project name \"%s\"", project ? project : ""),
 				 errdetail("A project name is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\".",
-						   MG_MAX_PROJECT_LEN)));
+						   MG_MAX_PROJECT_LEN),
+				 errhint("Pass project => '...' or set pg_migrate.project.")));
 	return project;
 }
 

@@ -281,12 +281,14 @@ mg_registry_register(const char *project, const char *revision,
 		if (strcmp(parents[i], revision) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_INVALID_GRAPH),
-					 errmsg("revision \"%s\" cannot be its own parent", revision)));
+					 errmsg("revision \"%s\" cannot be its own parent", revision),
+					 errhint("Pass the revision's real parents, or '{}' for a root.")));
 		for (j = 0; j < i; j++)
 			if (strcmp(parents[i], parents[j]) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_MG_INVALID_GRAPH),
-						 errmsg("parent \"%s\" is listed twice", parents[i])));
+						 errmsg("parent \"%s\" is listed twice", parents[i]),
+						 errhint("List each parent once.")));
 	}
 	if (up == NULL)
 		ereport(ERROR,
@@ -428,12 +430,14 @@ mg_registry_unregister(const char *project, const char *revision)
 	if (checksum == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_UNKNOWN_REVISION),
-				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project)));
+				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project),
+				 errhint("migrate_heads() and migrate_pending() list registered revisions.")));
 	if (get_text(0, 6) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_REVISION_APPLIED),
 				 errmsg("revision \"%s\" is applied and cannot be unregistered", revision),
-				 errhint("Downgrade below it first.")));
+				 errdetail("An applied revision stays registered so that its checksum can be checked."),
+				 errhint("Only revisions that are not applied can be unregistered.")));
 
 	nchildren = mg_catalog_exec(MGQ_CHILDREN, key, NULL);
 	if (nchildren > 0)

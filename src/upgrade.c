@@ -66,10 +66,7 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	MgScript  **scripts;
 	int			i;
 
-	if (migration_running)
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_NESTED_CALL),
-				 errmsg("migrate_upgrade cannot be called from inside a migration script")));
+	mg_refuse_inside_migration("migrate_upgrade");
 
 	if (!dry_run)
 	{
@@ -132,6 +129,20 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	if (fully_applied(state))
 		mg_registry_mark_clean(state);
 	return steps;
+}
+
+/*
+ * Raise an error when called from a script that a migration is running:
+ * the registry and the applied set must not change under it.
+ */
+void
+mg_refuse_inside_migration(const char *function)
+{
+	if (migration_running)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_NESTED_CALL),
+				 errmsg("%s cannot be called from inside a migration script", function),
+				 errhint("Remove the call from the script; it runs while the migration holds the registry.")));
 }
 
 /*

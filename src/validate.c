@@ -118,7 +118,7 @@ mg_validate_applied(const MgState *state)
 												rev->id, state->revisions[p].id),
 									   psprintf("Parent \"%s\" of applied revision \"%s\" is not applied.",
 												state->revisions[p].id, rev->id),
-									   NULL);
+									   "The applied set was edited by hand; restore the parent's applied row, or remove this one.");
 		}
 
 		if (strcmp(rev->checksum, rev->applied_checksum) != 0)
