@@ -37,11 +37,12 @@
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "executor.h"
+#include "subxact.h"
 
+static void run_script(void *arg);
 static void run_statements(const MgScript *script, MgScriptErrorContext *ctx);
 static void run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest);
 
@@ -53,43 +54,28 @@ static void run_statement(const MgScript *script, RawStmt *raw, DestReceiver *de
 int
 mg_execute_script(const MgScript *script)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = mg_in_subtransaction(run_script, (void *) script);
+
+	if (edata != NULL)
+		ReThrowError(edata);
+	return list_length(script->stmts);
+}
+
+/*
+ * The subtransaction's work: the statements, inside a GUC nest level that
+ * is unwound as on abort, so every SET of the script ends with it.
+ */
+static void
+run_script(void *arg)
+{
+	const MgScript *script = arg;
+	int			nestlevel = NewGUCNestLevel();
 	MgScriptErrorContext ctx;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-
-	PG_TRY();
-	{
-		int			nestlevel = NewGUCNestLevel();
-
-		mg_script_context_push(&ctx, script);
-		run_statements(script, &ctx);
-		mg_script_context_pop(&ctx);
-
-		/* every SET of the script ends with it, as on abort */
-		AtEOXact_GUC(false, nestlevel);
-
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
-
-	return list_length(script->stmts);
+	mg_script_context_push(&ctx, script);
+	run_statements(script, &ctx);
+	mg_script_context_pop(&ctx);
+	AtEOXact_GUC(false, nestlevel);
 }
 
 /*

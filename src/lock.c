@@ -27,22 +27,27 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "lock.h"
 #include "pg_migrate.h"
+#include "subxact.h"
+
+typedef struct LockWait
+{
+	LOCKTAG    *tag;
+	int			timeout_ms;
+} LockWait;
 
 static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
+static void wait_in_queue(void *arg);
 
 static void
 set_project_locktag(LOCKTAG *tag, const char *project)
@@ -76,61 +81,48 @@ mg_lock_project(const char *project, int wait_timeout_ms)
 static void
 wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	LockWait	wait = {tag, wait_timeout_ms};
+	ErrorData  *edata = mg_in_subtransaction(wait_in_queue, &wait);
+	MgLockHolder holder;
+
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+
+	if (mg_lock_holder(project, &holder))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_LOCK_TIMEOUT),
+				 errmsg("could not take the migration lock of project \"%s\" within %d ms",
+						project, wait_timeout_ms),
+				 errdetail("It is held by process %d, role \"%s\", application \"%s\", since %s.",
+						   holder.pid,
+						   holder.role ? holder.role : "?",
+						   holder.application ? holder.application : "",
+						   holder.since ? timestamptz_to_str(holder.since) : "an unknown time"),
+				 errhint("Wait for that migration to finish, or raise pg_migrate.lock_wait_timeout.")));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_LOCK_TIMEOUT),
+				 errmsg("could not take the migration lock of project \"%s\" within %d ms",
+						project, wait_timeout_ms),
+				 errdetail("Its holder finished while the error was being reported."),
+				 errhint("Try again.")));
+}
+
+/* The subtransaction's work: set lock_timeout, then queue for the lock. */
+static void
+wait_in_queue(void *arg)
+{
+	LockWait   *wait = arg;
 	char		value[32];
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-
-	PG_TRY();
-	{
-		/* GUC_ACTION_SAVE: undone when the subtransaction ends */
-		snprintf(value, sizeof(value), "%d", wait_timeout_ms);
-		(void) set_config_option("lock_timeout", value,
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) LockAcquire(tag, ExclusiveLock, false, false);
-
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		MgLockHolder holder;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(edata);
-
-		if (mg_lock_holder(project, &holder))
-			ereport(ERROR,
-					(errcode(ERRCODE_MG_LOCK_TIMEOUT),
-					 errmsg("could not take the migration lock of project \"%s\" within %d ms",
-							project, wait_timeout_ms),
-					 errdetail("It is held by process %d, role \"%s\", application \"%s\", since %s.",
-							   holder.pid,
-							   holder.role ? holder.role : "?",
-							   holder.application ? holder.application : "",
-							   holder.since ? timestamptz_to_str(holder.since) : "an unknown time"),
-					 errhint("Wait for that migration to finish, or raise pg_migrate.lock_wait_timeout.")));
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_MG_LOCK_TIMEOUT),
-					 errmsg("could not take the migration lock of project \"%s\" within %d ms",
-							project, wait_timeout_ms),
-					 errdetail("Its holder finished while the error was being reported."),
-					 errhint("Try again.")));
-	}
-	PG_END_TRY();
+	/* GUC_ACTION_SAVE: undone when the subtransaction ends */
+	snprintf(value, sizeof(value), "%d", wait->timeout_ms);
+	(void) set_config_option("lock_timeout", value,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) LockAcquire(wait->tag, ExclusiveLock, false, false);
 }
 
 /*

@@ -15,15 +15,21 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "lib/stringinfo.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "pg_migrate.h"
 #include "script.h"
+#include "subxact.h"
 #include "validate.h"
 
+typedef struct ParseWork
+{
+	const char *project;
+	const MgRevision *rev;
+	MgScript   *script;			/* the result */
+} ParseWork;
+
+static void parse_script(void *arg);
 static List *add_problem(List *problems, const char *severity, const char *revision,
 						 const char *problem, int sqlerrcode, const char *message,
 						 const char *detail, const char *hint);
@@ -142,53 +148,40 @@ List *
 mg_validate_scripts(const MgState *state)
 {
 	List	   *problems = NIL;
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	int			i;
 
 	for (i = 0; i < state->nregistered; i++)
 	{
 		const MgRevision *rev = &state->revisions[i];
+		ParseWork	work = {state->project, rev, NULL};
+		ErrorData  *edata = mg_in_subtransaction(parse_script, &work);
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcontext);
-		PG_TRY();
-		{
-			MgScript   *script = mg_script_parse(state->project, rev->id, rev->up);
-
-			if (script->nontx_index >= 0)
-				problems = add_problem(problems, "warning", rev->id, "non-transactional",
-									   ERRCODE_MG_NON_TRANSACTIONAL,
-									   psprintf("%s cannot run inside migrate_upgrade",
-												script->nontx_name),
-									   psprintf("Statement %d (%s) cannot run in a transaction block.",
-												script->first_number + script->nontx_index,
-												script->nontx_name),
-									   "Apply this revision with the per-revision runner CALL migrate_run().");
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcontext);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-
+		if (edata != NULL)
 			problems = add_problem(problems, "error", rev->id, "invalid script",
 								   edata->sqlerrcode, edata->message,
 								   edata->context ? psprintf("%s (%s)", edata->message, edata->context)
 								   : edata->message,
 								   edata->hint);
-		}
-		PG_END_TRY();
+		else if (work.script->nontx_index >= 0)
+			problems = add_problem(problems, "warning", rev->id, "non-transactional",
+								   ERRCODE_MG_NON_TRANSACTIONAL,
+								   psprintf("%s cannot run inside migrate_upgrade",
+											work.script->nontx_name),
+								   psprintf("Statement %d (%s) cannot run in a transaction block.",
+											work.script->first_number + work.script->nontx_index,
+											work.script->nontx_name),
+								   "Apply this revision with the per-revision runner CALL migrate_run().");
 	}
 	return problems;
+}
+
+/* The subtransaction's work: parse one script. */
+static void
+parse_script(void *arg)
+{
+	ParseWork  *work = arg;
+
+	work->script = mg_script_parse(work->project, work->rev->id, work->rev->up);
 }
 
 /*
