@@ -13,8 +13,8 @@ COMMENT ON SCHEMA migrate IS 'pg_migrate state: registry, applied set, history';
 
 -- One row per project that has been found clean: every registered
 -- revision applied, without drift, under a single head.  That makes an
--- upgrade at head a single-row lookup.  Any change to the registry or the
--- applied set, by pg_migrate or by hand, clears the flag (triggers below).
+-- upgrade at head a single-row lookup.  Any change to a project's registry
+-- or applied set, by pg_migrate or by hand, clears its flag (triggers below).
 CREATE TABLE migrate.project (
     project    text PRIMARY KEY,
     clean      boolean NOT NULL DEFAULT false,
@@ -69,24 +69,55 @@ CREATE TABLE migrate.history (
 );
 CREATE INDEX history_project_id ON migrate.history (project, id);
 
+-- Clears the clean flag of the projects whose rows a statement changed.
+-- Statement-level, with transition tables: one UPDATE however many rows the
+-- statement touched, and only the projects it touched, so migrations of
+-- different projects never lock each other's rows here.
 CREATE FUNCTION migrate.forget_clean() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    UPDATE migrate.project SET clean = false WHERE clean;
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE migrate.project SET clean = false WHERE clean;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE migrate.project SET clean = false
+         WHERE clean AND project IN (SELECT n.project FROM new_rows n);
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE migrate.project SET clean = false
+         WHERE clean AND project IN (SELECT o.project FROM old_rows o);
+    END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION migrate.forget_clean() IS
-'trigger: a change to the registry or the applied set means no project is known to be at head any more';
+'trigger: a change to the registry or the applied set means the projects it touched are no longer known to be at head';
 REVOKE ALL ON FUNCTION migrate.forget_clean() FROM PUBLIC;
 
-CREATE TRIGGER forget_clean
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrate.revision
+CREATE TRIGGER forget_clean_insert AFTER INSERT ON migrate.revision
+    REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
-CREATE TRIGGER forget_clean
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrate.applied
+CREATE TRIGGER forget_clean_update AFTER UPDATE ON migrate.revision
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+CREATE TRIGGER forget_clean_delete AFTER DELETE ON migrate.revision
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+CREATE TRIGGER forget_clean_truncate AFTER TRUNCATE ON migrate.revision
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+
+CREATE TRIGGER forget_clean_insert AFTER INSERT ON migrate.applied
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+CREATE TRIGGER forget_clean_update AFTER UPDATE ON migrate.applied
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+CREATE TRIGGER forget_clean_delete AFTER DELETE ON migrate.applied
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
+CREATE TRIGGER forget_clean_truncate AFTER TRUNCATE ON migrate.applied
     FOR EACH STATEMENT EXECUTE FUNCTION migrate.forget_clean();
 
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;

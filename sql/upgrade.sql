@@ -92,6 +92,16 @@ SELECT * FROM migrate_upgrade('head');
 SELECT * FROM migrate_upgrade('heads');
 SELECT * FROM migrate_upgrade('0002_predictions');
 SELECT * FROM counts;
+-- the project is marked clean; a change in another project leaves it so,
+-- a change in its own registry clears it until the next upgrade
+SELECT project, clean FROM migrate.project ORDER BY project;
+SELECT migrate_register('0001_other', '', project => 'other');
+SELECT count(*) FROM migrate_upgrade(project => 'other');
+SELECT project, clean FROM migrate.project ORDER BY project;
+SELECT migrate_register('0003_empty', '', description => 'now described');
+SELECT project, clean FROM migrate.project ORDER BY project;
+SELECT * FROM migrate_upgrade();
+SELECT project, clean FROM migrate.project ORDER BY project;
 
 -- a revision registered later is picked up
 SELECT migrate_register('0006_sqs', $$

@@ -10,9 +10,9 @@
  * The common case is made cheap by a flag: an upgrade that finds every
  * registered revision applied, without drift, under a single head, marks
  * the project clean.  Triggers on migrate.revision and migrate.applied clear
- * the flag on any change, made by pg_migrate or by hand, so as long as it
- * is set the next upgrade to "head" is one single-row lookup, however many
- * revisions are applied.
+ * the flag of every project a change touches, made by pg_migrate or by
+ * hand, so as long as it is set the next upgrade to "head" is one
+ * single-row lookup, however many revisions are applied.
  *
  *-------------------------------------------------------------------------
  */

@@ -96,8 +96,7 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 		MgRevision *rev = &state->revisions[plan[i]];
 
 		scripts[i] = mg_script_parse(project, rev->id, rev->up);
-		if (!dry_run)
-			mg_script_refuse_non_transactional(scripts[i]);
+		mg_script_refuse_non_transactional(scripts[i]);
 	}
 
 	if (dry_run)
