@@ -49,7 +49,8 @@ static void run_statement(const MgScript *script, RawStmt *raw, DestReceiver *de
 /*
  * Run script in a subtransaction with its own GUC nest level; return the
  * number of statements run.  On error the subtransaction is rolled back and
- * the error, with a context line naming the statement, is re-thrown.
+ * the error, with a context line naming the statement, is re-thrown.  The
+ * script's parse trees are used up: parse it again to run it again.
  */
 int
 mg_execute_script(const MgScript *script)
@@ -110,7 +111,8 @@ run_statements(const MgScript *script, MgScriptErrorContext *ctx)
 
 /*
  * Analyse, plan and execute one raw statement, with a fresh snapshot for
- * each planned statement, as in READ COMMITTED.
+ * each planned statement, as in READ COMMITTED.  The raw statement is used
+ * up: analysis and utility execution may scribble on it.
  */
 static void
 run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest)
@@ -121,8 +123,6 @@ run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest)
 	/* parse analysis must see what the previous statements did */
 	CommandCounterIncrement();
 
-	/* the parse tree is scribbled on: work on a copy, keep the original */
-	raw = copyObject(raw);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	stmts = pg_analyze_and_rewrite_fixedparams(raw, script->sql, NULL, 0, NULL);
 	stmts = pg_plan_queries(stmts, script->sql, CURSOR_OPT_PARALLEL_OK, NULL);
