@@ -83,6 +83,13 @@ COMMIT;
 SET default_transaction_read_only = on;
 SELECT * FROM migrate_upgrade();
 RESET default_transaction_read_only;
+-- registering and unregistering take the same lock, under the same rules
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT migrate_register('0004_rr', 'SELECT 1');
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT migrate_unregister('0003_more');
+ROLLBACK;
 SELECT * FROM counts;
 
 -- checksum drift of an applied revision stops every upgrade

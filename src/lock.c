@@ -5,7 +5,8 @@
  *
  * Every operation that reads the registry to change it (register,
  * unregister, upgrade) takes this lock first and re-reads the state after
- * it is granted.  Because the lock is transaction-scoped it can never go
+ * it is granted; it must therefore run on a primary, read-write, at READ
+ * COMMITTED, which is checked here before any wait.  Because the lock is transaction-scoped it can never go
  * stale: a crash, a disconnect or a rollback releases it, and it works
  * through transaction-pooling connection poolers, where session-level locks
  * break.  It is an ordinary advisory lock, visible in pg_locks as locktype
@@ -27,6 +28,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -45,6 +48,7 @@ typedef struct LockWait
 	int			timeout_ms;
 } LockWait;
 
+static void check_context(const char *function);
 static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
 static void wait_in_queue(void *arg);
@@ -61,16 +65,49 @@ set_project_locktag(LOCKTAG *tag, const char *project)
  * Take the migration lock of project for the rest of the transaction,
  * waiting up to wait_timeout_ms (0: forever).  On timeout, raise an error
  * naming the holder.  Taking it again in the same transaction is free.
+ * function names the caller in the errors of check_context.
  */
 void
-mg_lock_project(const char *project, int wait_timeout_ms)
+mg_lock_project(const char *project, int wait_timeout_ms, const char *function)
 {
 	LOCKTAG		tag;
 
+	check_context(function);
 	set_project_locktag(&tag, project);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
 	wait_for_lock(&tag, project, wait_timeout_ms);
+}
+
+/*
+ * Whoever takes the lock means to change the state it protects, after
+ * reading it afresh.  Refuse, before waiting for anything, a standby (no
+ * changes), a read-only transaction, and an isolation level whose one
+ * snapshot would hide what the previous holder committed.
+ */
+static void
+check_context(const char *function)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_STANDBY),
+				 errmsg("%s cannot run on a standby server", function),
+				 errdetail("The server is in recovery; its migration state follows the primary's."),
+				 errhint("Connect to the primary.  migrate_status() and dry runs work here.")));
+
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_READ_ONLY),
+				 errmsg("%s cannot run in a read-only transaction", function),
+				 errhint("Run it in a read-write transaction; check default_transaction_read_only.")));
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_ISOLATION_LEVEL),
+				 errmsg("%s cannot run at isolation level %s", function,
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("The migration state must be read again after the migration lock is granted, which a transaction-wide snapshot cannot do."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 }
 
 /*

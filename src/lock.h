@@ -21,7 +21,8 @@ typedef struct MgLockHolder
 	TimestampTz since;			/* start of the holder's transaction, or 0 */
 } MgLockHolder;
 
-extern void mg_lock_project(const char *project, int wait_timeout_ms);
+extern void mg_lock_project(const char *project, int wait_timeout_ms,
+							const char *function);
 extern bool mg_lock_holder(const char *project, MgLockHolder *holder);
 
 #endif							/* MG_LOCK_H */

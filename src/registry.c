@@ -298,7 +298,7 @@ mg_registry_register(const char *project, const char *revision,
 
 	checksum = checksum_in_context(project, revision, up);
 
-	mg_lock_project(project, pg_migrate_lock_wait_timeout);
+	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_register");
 
 	key[0] = CStringGetTextDatum(project);
 	key[1] = CStringGetTextDatum(revision);
@@ -419,7 +419,7 @@ mg_registry_unregister(const char *project, const char *revision)
 	MgHistoryEntry entry = {0};
 
 	mg_check_revision_id(revision, "revision");
-	mg_lock_project(project, pg_migrate_lock_wait_timeout);
+	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_unregister");
 
 	key[0] = CStringGetTextDatum(project);
 	key[1] = CStringGetTextDatum(revision);

@@ -6,11 +6,11 @@
  *
  * The order of the steps is the design:
  *
- * 1. Refuse what cannot work, before touching anything: a standby, a
+ * 1. Refuse what cannot work, before touching anything: a call from inside
+ *    a migration script; then, as the lock is taken (lock.c), a standby, a
  *    read-only transaction, an isolation level above READ COMMITTED (the
  *    state must be re-read after the lock is granted, which a
- *    transaction-wide snapshot would not show), a call from inside a
- *    migration script.
+ *    transaction-wide snapshot would not show).
  * 2. Take the project's migration lock (lock.c).  Everything after this is
  *    read afresh, so a caller that waited for another deploy finds the
  *    work done and succeeds with nothing to do.
@@ -32,8 +32,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -48,7 +46,6 @@
 /* true while a migration runs in this backend */
 static bool migration_running = false;
 
-static void refuse_unsafe_context(void);
 static List *apply_plan(MgState *state, const char *target, int *plan, int nplan,
 						MgScript **scripts);
 static bool fully_applied(const MgState *state);
@@ -69,10 +66,7 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	mg_refuse_inside_migration("migrate_upgrade");
 
 	if (!dry_run)
-	{
-		refuse_unsafe_context();
-		mg_lock_project(project, pg_migrate_lock_wait_timeout);
-	}
+		mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_upgrade");
 
 	if (strcmp(target, "head") == 0 && mg_registry_is_clean(project))
 		return NIL;
@@ -158,35 +152,6 @@ mg_plan(MgState *state, const char *target, int *nplan)
 	for (i = 0; i < state->nregistered; i++)
 		applied[i] = state->revisions[i].applied;
 	return graph_plan_upgrade(state->graph, applied, target, nplan);
-}
-
-/*
- * Step 1: refuse a standby, a read-only transaction, and an isolation level
- * that keeps one snapshot for the whole transaction.
- */
-static void
-refuse_unsafe_context(void)
-{
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_STANDBY),
-				 errmsg("cannot run a migration on a standby server"),
-				 errdetail("The server is in recovery; its state follows the primary's."),
-				 errhint("Connect to the primary.  migrate_status() and dry runs work here.")));
-
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_READ_ONLY),
-				 errmsg("cannot run a migration in a read-only transaction"),
-				 errhint("Run it in a read-write transaction; check default_transaction_read_only.")));
-
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_ISOLATION_LEVEL),
-				 errmsg("cannot run a migration at isolation level %s",
-						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
-				 errdetail("The migration state must be read again after the migration lock is granted, which a transaction-wide snapshot cannot do."),
-				 errhint("Run it in a READ COMMITTED transaction.")));
 }
 
 /*
