@@ -376,12 +376,14 @@ arg_text(FunctionCallInfo fcinfo, int argno, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* A text argument, or NULL. */
 static const char *
 arg_text_or_null(FunctionCallInfo fcinfo, int argno)
 {
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* Connect to SPI for the bookkeeping statements; pair with finish_spi. */
 static void
 connect_spi(void)
 {
@@ -389,6 +391,7 @@ connect_spi(void)
 		elog(ERROR, "SPI_connect failed");
 }
 
+/* Disconnect from SPI; results must have been copied out already. */
 static void
 finish_spi(void)
 {
@@ -410,6 +413,7 @@ text_array_of(List *revisions)
 										   -1, false, TYPALIGN_INT));
 }
 
+/* An interval of us microseconds */
 static Datum
 interval_of_us(int64 us)
 {
@@ -419,6 +423,7 @@ interval_of_us(int64 us)
 	return IntervalPGetDatum(iv);
 }
 
+/* s as a text Datum, or a null */
 static Datum
 text_or_null(const char *s, bool *isnull)
 {

@@ -175,6 +175,7 @@ compare_ids_desc(Datum a, Datum b, void *arg)
 	return strcmp(g->ids[DatumGetInt32(b)], g->ids[DatumGetInt32(a)]);
 }
 
+/* qsort comparator: node numbers by id */
 static int
 compare_node_ids(const void *a, const void *b, void *arg)
 {

@@ -84,6 +84,7 @@ mg_history_record(const char *project, const char *target, const char *role,
 	mg_catalog_exec(MGQ_INSERT_HISTORY, values, nulls);
 }
 
+/* s as a text Datum, or a null */
 static Datum
 text_or_null(const char *s, bool *isnull)
 {

@@ -53,6 +53,7 @@ static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
 static void wait_in_queue(void *arg);
 
+/* The advisory lock tag of project's migration lock in this database */
 static void
 set_project_locktag(LOCKTAG *tag, const char *project)
 {

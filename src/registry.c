@@ -516,6 +516,7 @@ get_text_array(int row, int col, int *n)
 	return result;
 }
 
+/* A text[] of n C strings */
 static Datum
 make_text_array(char **items, int n)
 {
@@ -527,6 +528,7 @@ make_text_array(char **items, int n)
 	return mg_array(elems, NULL, n, TEXTOID);
 }
 
+/* Equal strings, or both NULL? */
 static bool
 same_text(const char *a, const char *b)
 {
@@ -535,6 +537,7 @@ same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* The same parents in the same order? */
 static bool
 same_parents(char **a, int na, char **b, int nb)
 {

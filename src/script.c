@@ -317,6 +317,10 @@ mg_script_context_statement(MgScriptErrorContext *ctx, int index)
 	ctx->stmt_len = raw->stmt_len;
 }
 
+/*
+ * Pop the error context pushed by mg_script_context_push; it must be the
+ * innermost one.
+ */
 void
 mg_script_context_pop(MgScriptErrorContext *ctx)
 {

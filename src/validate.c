@@ -206,6 +206,7 @@ mg_raise_first_error(List *problems)
 	}
 }
 
+/* Append a problem to problems; the strings are not copied. */
 static List *
 add_problem(List *problems, const char *severity, const char *revision,
 			const char *problem, int sqlerrcode, const char *message,
