@@ -41,5 +41,7 @@ extern void mg_owner_begin(MgOwnerScope *scope);
 extern void mg_owner_end(MgOwnerScope *scope);
 extern int	mg_catalog_exec(MgCatalogQuery query, Datum *values, const char *nulls);
 extern Datum mg_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+extern Datum mg_text_array(char **items, int n);
+extern Datum mg_text_or_null(const char *s, bool *isnull);
 
 #endif							/* MG_CATALOG_H */

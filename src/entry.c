@@ -42,7 +42,6 @@ static void connect_spi(void);
 static void finish_spi(void);
 static Datum text_array_of(List *revisions);
 static Datum interval_of_us(int64 us);
-static Datum text_or_null(const char *s, bool *isnull);
 
 /*
  * migrate_register(revision, up, down, parents, description, force, project)
@@ -85,7 +84,6 @@ migrate_register(PG_FUNCTION_ARGS)
 		}
 	}
 
-	mg_refuse_inside_migration("migrate_register");
 	connect_spi();
 	result = mg_registry_register(project, revision, up, down, parents, nparents,
 								  !PG_ARGISNULL(3), description, force);
@@ -102,7 +100,6 @@ migrate_unregister(PG_FUNCTION_ARGS)
 	const char *revision = arg_text(fcinfo, 0, "revision");
 	const char *project = arg_project(fcinfo, 1);
 
-	mg_refuse_inside_migration("migrate_unregister");
 	connect_spi();
 	mg_registry_unregister(project, revision);
 	finish_spi();
@@ -167,16 +164,10 @@ migrate_pending(PG_FUNCTION_ARGS)
 		MgRevision *rev = &state->revisions[plan[i]];
 		Datum		values[4];
 		bool		nulls[4] = {0};
-		Datum	   *parents = palloc(sizeof(Datum) * Max(rev->nparents, 1));
-		int			j;
-
-		for (j = 0; j < rev->nparents; j++)
-			parents[j] = CStringGetTextDatum(rev->parents[j]);
 		values[0] = Int32GetDatum(i + 1);
 		values[1] = CStringGetTextDatum(rev->id);
-		values[2] = PointerGetDatum(construct_array(parents, rev->nparents, TEXTOID,
-													-1, false, TYPALIGN_INT));
-		values[3] = text_or_null(rev->description, &nulls[3]);
+		values[2] = mg_text_array(rev->parents, rev->nparents);
+		values[3] = mg_text_or_null(rev->description, &nulls[3]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	finish_spi();
@@ -229,7 +220,7 @@ migrate_heads(PG_FUNCTION_ARGS)
 
 		values[0] = CStringGetTextDatum(rev->id);
 		values[1] = BoolGetDatum(rev->applied);
-		values[2] = text_or_null(rev->description, &nulls[2]);
+		values[2] = mg_text_or_null(rev->description, &nulls[2]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	finish_spi();
@@ -258,7 +249,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	values[3] = Int32GetDatum(status.applied);
 	values[4] = Int32GetDatum(status.pending);
 	values[5] = Int32GetDatum(status.drifted);
-	values[6] = text_or_null(status.last ? status.last->id : NULL, &nulls[6]);
+	values[6] = mg_text_or_null(status.last ? status.last->id : NULL, &nulls[6]);
 	values[7] = status.last ? TimestampTzGetDatum(status.last->applied_at) : (Datum) 0;
 	nulls[7] = status.last == NULL;
 	values[8] = Int32GetDatum(status.holder.pid);
@@ -266,7 +257,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	values[9] = status.holder.role ?
 		DirectFunctionCall1(namein, CStringGetDatum(status.holder.role)) : (Datum) 0;
 	nulls[9] = !status.locked || status.holder.role == NULL;
-	values[10] = text_or_null(status.locked ? status.holder.application : NULL, &nulls[10]);
+	values[10] = mg_text_or_null(status.locked ? status.holder.application : NULL, &nulls[10]);
 	values[11] = TimestampTzGetDatum(status.holder.since);
 	nulls[11] = !status.locked || status.holder.since == 0;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -347,7 +338,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 		bool		nulls[4] = {0};
 
 		values[0] = CStringGetTextDatum(p->severity);
-		values[1] = text_or_null(p->revision, &nulls[1]);
+		values[1] = mg_text_or_null(p->revision, &nulls[1]);
 		values[2] = CStringGetTextDatum(p->problem);
 		values[3] = CStringGetTextDatum(p->detail);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -403,14 +394,12 @@ finish_spi(void)
 static Datum
 text_array_of(List *revisions)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(revisions), 1));
+	char	  **ids = palloc(sizeof(char *) * Max(list_length(revisions), 1));
 	ListCell   *lc;
 
 	foreach(lc, revisions)
-		elems[foreach_current_index(lc)] =
-			CStringGetTextDatum(((MgRevision *) lfirst(lc))->id);
-	return PointerGetDatum(construct_array(elems, list_length(revisions), TEXTOID,
-										   -1, false, TYPALIGN_INT));
+		ids[foreach_current_index(lc)] = ((MgRevision *) lfirst(lc))->id;
+	return mg_text_array(ids, list_length(revisions));
 }
 
 /* An interval of us microseconds */
@@ -421,12 +410,4 @@ interval_of_us(int64 us)
 
 	iv->time = us;
 	return IntervalPGetDatum(iv);
-}
-
-/* s as a text Datum, or a null */
-static Datum
-text_or_null(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }

@@ -38,6 +38,8 @@ static void graph_sort(MgGraph *g);
 static int	compare_ids_desc(Datum a, Datum b, void *arg);
 static int	compare_node_ids(const void *a, const void *b, void *arg);
 static int	parse_relative_step(const char *target);
+static void graph_mark_ancestors(const MgGraph *g, int node, bool *mark);
+static int	graph_resolve_revision(const MgGraph *g, const char *target);
 
 /*
  * Build the graph of n revisions.  ids[i] is node i's id, parents[i] its
@@ -263,7 +265,7 @@ graph_describe_cycle(const MgGraph *g)
 /*
  * Set mark[] for node and all of its ancestors.
  */
-void
+static void
 graph_mark_ancestors(const MgGraph *g, int node, bool *mark)
 {
 	int		   *stack = palloc(sizeof(int) * Max(g->n, 1));
@@ -296,7 +298,7 @@ graph_mark_ancestors(const MgGraph *g, int node, bool *mark)
  * Resolve a revision target: an exact id, or a unique prefix of at least
  * four characters.  Raises an error for an unknown or ambiguous target.
  */
-int
+static int
 graph_resolve_revision(const MgGraph *g, const char *target)
 {
 	int			node = graph_find(g, target);

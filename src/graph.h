@@ -35,8 +35,6 @@ extern MgGraph *graph_build(int n, const char **ids, const int *nparents,
 extern int	graph_find(const MgGraph *g, const char *id);
 extern int	graph_heads(const MgGraph *g, int **heads);
 extern char *graph_describe_cycle(const MgGraph *g);
-extern void graph_mark_ancestors(const MgGraph *g, int node, bool *mark);
-extern int	graph_resolve_revision(const MgGraph *g, const char *target);
 extern int *graph_plan_upgrade(const MgGraph *g, const bool *applied,
 							   const char *target, int *nplan);
 

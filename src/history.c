@@ -24,8 +24,6 @@
 
 #define HISTORY_COLUMNS 9		/* per-entry columns */
 
-static Datum text_or_null(const char *s, bool *isnull);
-
 /*
  * Append n entries for project, done for role, with target (may be NULL).
  * Must be called inside an owner scope (catalog.h).
@@ -57,16 +55,16 @@ mg_history_record(const char *project, const char *target, const char *role,
 		const MgHistoryEntry *e = &entries[i];
 
 		cols[0][i] = CStringGetTextDatum(e->event);
-		cols[1][i] = text_or_null(e->revision, &colnulls[1][i]);
-		cols[2][i] = text_or_null(e->checksum, &colnulls[2][i]);
-		cols[3][i] = text_or_null(e->previous_checksum, &colnulls[3][i]);
+		cols[1][i] = mg_text_or_null(e->revision, &colnulls[1][i]);
+		cols[2][i] = mg_text_or_null(e->checksum, &colnulls[2][i]);
+		cols[3][i] = mg_text_or_null(e->previous_checksum, &colnulls[3][i]);
 		cols[4][i] = TimestampTzGetDatum(e->started_at);
 		cols[5][i] = TimestampTzGetDatum(e->finished_at);
 		cols[6][i] = Int32GetDatum(e->statements);
 		colnulls[6][i] = e->statements < 0;
 		cols[7][i] = Int32GetDatum(e->attempts);
 		colnulls[7][i] = e->attempts < 0;
-		cols[8][i] = text_or_null(e->detail, &colnulls[8][i]);
+		cols[8][i] = mg_text_or_null(e->detail, &colnulls[8][i]);
 	}
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -82,12 +80,4 @@ mg_history_record(const char *project, const char *target, const char *role,
 		values[5 + c] = mg_array(cols[c], colnulls[c], n, coltypes[c]);
 
 	mg_catalog_exec(MGQ_INSERT_HISTORY, values, nulls);
-}
-
-/* s as a text Datum, or a null */
-static Datum
-text_or_null(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }

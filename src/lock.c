@@ -48,6 +48,9 @@ typedef struct LockWait
 	int			timeout_ms;
 } LockWait;
 
+/* true while this backend runs a migration's scripts */
+static bool migration_running = false;
+
 static void check_context(const char *function);
 static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
@@ -81,14 +84,32 @@ mg_lock_project(const char *project, int wait_timeout_ms, const char *function)
 }
 
 /*
+ * Say whether this backend is running a migration's scripts.  While it is,
+ * the lock is held and nothing may take it again to change the state under
+ * the migration.
+ */
+void
+mg_lock_mark_migration(bool running)
+{
+	migration_running = running;
+}
+
+/*
  * Whoever takes the lock means to change the state it protects, after
- * reading it afresh.  Refuse, before waiting for anything, a standby (no
- * changes), a read-only transaction, and an isolation level whose one
+ * reading it afresh.  Refuse, before waiting for anything, a script of a
+ * running migration (the lock is re-entrant, so it would get it), a standby
+ * (no changes), a read-only transaction, and an isolation level whose one
  * snapshot would hide what the previous holder committed.
  */
 static void
 check_context(const char *function)
 {
+	if (migration_running)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_NESTED_CALL),
+				 errmsg("%s cannot be called from inside a migration script", function),
+				 errhint("Remove the call from the script; it runs while the migration holds the registry.")));
+
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_STANDBY),

@@ -27,6 +27,7 @@ int			pg_migrate_lock_wait_timeout = 5 * 60 * 1000;
 
 void		_PG_init(void);
 
+static bool mg_name_is_valid(const char *name, int maxlen);
 static bool check_project(char **newval, void **extra, GucSource source);
 
 /*
@@ -59,7 +60,7 @@ _PG_init(void)
 /*
  * True when name is 1..maxlen characters of [A-Za-z0-9_.-].
  */
-bool
+static bool
 mg_name_is_valid(const char *name, int maxlen)
 {
 	int			len = 0;

@@ -49,7 +49,6 @@ extern char *pg_migrate_project;
 extern int	pg_migrate_lock_wait_timeout;
 
 /* naming rules, in pg_migrate.c */
-extern bool mg_name_is_valid(const char *name, int maxlen);
 extern void mg_check_revision_id(const char *id, const char *what);
 extern const char *mg_resolve_project(const char *project);
 

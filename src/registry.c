@@ -35,7 +35,6 @@
 
 static char *get_text(int row, int col);
 static char **get_text_array(int row, int col, int *n);
-static Datum make_text_array(char **items, int n);
 static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
@@ -154,7 +153,7 @@ mg_registry_load_scripts(MgState *state, const int *nodes, int n)
 	for (i = 0; i < n; i++)
 		ids[i] = state->revisions[nodes[i]].id;
 	values[0] = CStringGetTextDatum(state->project);
-	values[1] = make_text_array(ids, n);
+	values[1] = mg_text_array(ids, n);
 
 	mg_owner_begin(&scope);
 	nrows = mg_catalog_exec(MGQ_LOAD_SCRIPTS, values, NULL);
@@ -374,7 +373,7 @@ mg_registry_register(const char *project, const char *revision,
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = key[0];
 	values[1] = key[1];
-	values[2] = make_text_array(parents, nparents);
+	values[2] = mg_text_array(parents, nparents);
 	values[3] = description ? CStringGetTextDatum(description) : (Datum) 0;
 	nulls[3] = description ? ' ' : 'n';
 	values[4] = CStringGetTextDatum(up);
@@ -514,18 +513,6 @@ get_text_array(int row, int col, int *n)
 	for (i = 0; i < *n; i++)
 		result[i] = TextDatumGetCString(elems[i]);
 	return result;
-}
-
-/* A text[] of n C strings */
-static Datum
-make_text_array(char **items, int n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(items[i]);
-	return mg_array(elems, NULL, n, TEXTOID);
 }
 
 /* Equal strings, or both NULL? */

@@ -6,8 +6,8 @@
  *
  * The order of the steps is the design:
  *
- * 1. Refuse what cannot work, before touching anything: a call from inside
- *    a migration script; then, as the lock is taken (lock.c), a standby, a
+ * 1. Refuse what cannot work, before touching anything, as the lock is
+ *    taken (lock.c): a call from inside a migration script, a standby, a
  *    read-only transaction, an isolation level above READ COMMITTED (the
  *    state must be re-read after the lock is granted, which a
  *    transaction-wide snapshot would not show).
@@ -43,9 +43,6 @@
 #include "upgrade.h"
 #include "validate.h"
 
-/* true while a migration runs in this backend */
-static bool migration_running = false;
-
 static List *apply_plan(MgState *state, const char *target, int *plan, int nplan,
 						MgScript **scripts);
 static bool fully_applied(const MgState *state);
@@ -62,8 +59,6 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	int			nplan;
 	MgScript  **scripts;
 	int			i;
-
-	mg_refuse_inside_migration("migrate_upgrade");
 
 	if (!dry_run)
 		mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_upgrade");
@@ -108,34 +103,20 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 		return steps;
 	}
 
-	migration_running = true;
+	mg_lock_mark_migration(true);
 	PG_TRY();
 	{
 		steps = apply_plan(state, target, plan, nplan, scripts);
 	}
 	PG_FINALLY();
 	{
-		migration_running = false;
+		mg_lock_mark_migration(false);
 	}
 	PG_END_TRY();
 
 	if (fully_applied(state))
 		mg_registry_mark_clean(state);
 	return steps;
-}
-
-/*
- * Raise an error when called from a script that a migration is running:
- * the registry and the applied set must not change under it.
- */
-void
-mg_refuse_inside_migration(const char *function)
-{
-	if (migration_running)
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_NESTED_CALL),
-				 errmsg("%s cannot be called from inside a migration script", function),
-				 errhint("Remove the call from the script; it runs while the migration holds the registry.")));
 }
 
 /*

@@ -22,7 +22,6 @@ typedef struct MgStep
 	int			attempts;		/* 0 for a dry run */
 } MgStep;
 
-extern void mg_refuse_inside_migration(const char *function);
 extern List *mg_upgrade(const char *project, const char *target, bool dry_run);
 extern int *mg_plan(MgState *state, const char *target, int *nplan);
 
