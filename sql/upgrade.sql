@@ -29,9 +29,10 @@ $$, 'DROP TABLE users;', description => 'users');
 SELECT migrate_register('0002_predictions', $$
   DO $do$
   BEGIN
-    -- the previous script's settings did not reach this one
+    -- the previous script's settings did not reach this one; each script
+    -- starts with lock_timeout = pg_migrate.lock_timeout
     IF current_setting('work_mem') <> '4MB'
-       OR current_setting('lock_timeout') <> '0'
+       OR current_setting('lock_timeout') <> '50ms'
        OR current_setting('search_path') <> '"$user", public' THEN
       RAISE EXCEPTION 'settings leaked: % % %', current_setting('work_mem'),
         current_setting('lock_timeout'), current_setting('search_path');
@@ -80,6 +81,7 @@ SELECT * FROM counts;
 SELECT revision, action, statements, attempts FROM migrate_upgrade('+1');
 SHOW work_mem;
 SHOW search_path;
+SHOW lock_timeout;
 SELECT revision, action, statements, attempts FROM migrate_upgrade('0002_pred');
 SELECT revision, action, statements, attempts FROM migrate_upgrade('0003_empty');
 SELECT revision, action, statements, attempts FROM migrate_upgrade();

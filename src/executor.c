@@ -2,7 +2,7 @@
  *
  * executor.c
  *	  Run one revision's parsed script, statement by statement, inside a
- *	  subtransaction of its own.
+ *	  subtransaction of its own, retrying it when it loses a lock conflict.
  *
  * Why a subtransaction: a revision must be undone as a unit while the
  * caller's transaction (and the migration lock it holds) carries on, which
@@ -15,7 +15,29 @@
  * Why a GUC nest level: each script behaves as if it had a session of its
  * own.  A SET in a script lasts until the end of that script and never
  * reaches the next revision or the caller; the nest level is unwound as on
- * abort (every value restored) even when the script succeeds.
+ * abort (every value restored) even when the script succeeds.  The
+ * script's session starts with lock_timeout = pg_migrate.lock_timeout; a
+ * script may SET its own.
+ *
+ * Why retries: a statement that waits for a lock sits in the lock queue,
+ * and every later query on that table queues behind it, so a migration
+ * stuck behind one long transaction stalls all traffic.  With a short
+ * lock_timeout the statement gives way instead; the revision's
+ * subtransaction is rolled back (releasing what it had locked) and the
+ * revision runs again after a pause that doubles each time (from
+ * pg_migrate.retry_delay up to pg_migrate.retry_max_delay, the second half
+ * of each pause random so that competing migrations drift apart), up to
+ * pg_migrate.lock_retries times.  Deadlocks and serialization failures are
+ * retried the same way; every other error is final.  The pause is an
+ * interruptible latch wait.  pg_migrate.script_timeout bounds a revision's
+ * attempts and pauses together, with a timer that cancels the running
+ * statement like statement_timeout does.
+ *
+ * While scripts run, the backend's pg_stat_activity query text shows the
+ * progress, and a client that disconnects is noticed within a second
+ * (client_connection_check_interval, turned on for the run when it is
+ * off): the migration is then rolled back instead of committing for a
+ * client that is gone.
  *
  * Statements are run the way the server runs an extension script: parse
  * analysis, rewrite and planning of one statement only after the previous
@@ -29,37 +51,204 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
 #include "tcop/dest.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "executor.h"
+#include "lock.h"
+#include "pg_migrate.h"
 #include "subxact.h"
 
+/* how often a run checks that its client is still connected, in ms */
+#define CLIENT_CHECK_INTERVAL 1000
+
+/* longest progress text kept for pg_stat_activity */
+#define PROGRESS_LEN 256
+
+/* GUC nest level holding the run's client check setting, or 0 */
+static int	client_check_nestlevel = 0;
+
+/* pg_migrate.script_timeout's timer, registered on first use */
+static bool script_timer_registered = false;
+static TimeoutId script_timer;
+static volatile sig_atomic_t script_timed_out = false;
+
+static ErrorData *run_attempt(MgRun *run);
 static void run_script(void *arg);
-static void run_statements(const MgScript *script, MgScriptErrorContext *ctx);
+static void run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx);
 static void run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest);
+static bool is_retryable(int sqlerrcode);
+static int	retry_pause(int failures);
+static void pause_before_retry(MgRun *run, int pause_ms);
+static void report_retry(MgRun *run, ErrorData *edata, int pause_ms);
+static void give_up(MgRun *run, ErrorData *edata) pg_attribute_noreturn();
+static void report_progress(MgRun *run, const char *fmt,...) pg_attribute_printf(2, 3);
+static void script_timer_start(void);
+static void script_timer_stop(void);
+static void script_timer_handler(void);
 
 /*
- * Run script in a subtransaction with its own GUC nest level; return the
- * number of statements run.  On error the subtransaction is rolled back and
- * the error, with a context line naming the statement, is re-thrown.  The
- * script's parse trees are used up: parse it again to run it again.
+ * Prepare this backend to run migration scripts: while they run, check
+ * every second that the client is still there.  The caller must call
+ * mg_executor_end on every path out, errors included.
  */
-int
-mg_execute_script(const MgScript *script)
+void
+mg_executor_begin(void)
 {
-	ErrorData  *edata = mg_in_subtransaction(run_script, (void *) script);
+	int			nestlevel;
 
-	if (edata != NULL)
+	Assert(client_check_nestlevel == 0);
+
+	/* only a client backend has a client to lose */
+	if (MyProcPort == NULL || whereToSendOutput != DestRemote ||
+		client_connection_check_interval > 0)
+		return;
+
+	nestlevel = NewGUCNestLevel();
+	if (set_config_option("client_connection_check_interval",
+						  CppAsString2(CLIENT_CHECK_INTERVAL),
+						  PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+						  true, DEBUG1, false) > 0)
+	{
+		enable_timeout_after(CLIENT_CONNECTION_CHECK_TIMEOUT,
+							 CLIENT_CHECK_INTERVAL);
+		client_check_nestlevel = nestlevel;
+	}
+	else
+		AtEOXact_GUC(false, nestlevel);
+}
+
+/*
+ * Undo mg_executor_begin: the client check goes back to the session's
+ * setting, and pg_stat_activity shows the caller's query again.
+ */
+void
+mg_executor_end(void)
+{
+	script_timer_stop();
+	mg_lock_probe_stop();
+
+	/*
+	 * Every level above ours is gone by now: the scripts' own levels end
+	 * with their subtransactions, on success and on error alike.
+	 */
+	if (client_check_nestlevel > 0)
+	{
+		AtEOXact_GUC(false, client_check_nestlevel);
+		disable_timeout(CLIENT_CONNECTION_CHECK_TIMEOUT, false);
+		client_check_nestlevel = 0;
+	}
+
+	if (debug_query_string != NULL)
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
+}
+
+/*
+ * Run run->script in a subtransaction with its own GUC nest level, again
+ * after a pause each time it fails on a lock conflict, up to
+ * pg_migrate.lock_retries times.  On success, run->statements and
+ * run->attempts say what was done.  Any other error, running out of
+ * retries, and exceeding pg_migrate.script_timeout raise an error, with a
+ * context line naming the statement, after rolling back the
+ * subtransaction.  Must be called between mg_executor_begin and
+ * mg_executor_end.
+ */
+void
+mg_execute_run(MgRun *run)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+
+	run->attempts = 0;
+	run->statements = list_length(run->script->stmts);
+	script_timer_start();
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			ErrorData  *edata;
+			int			pause_ms;
+
+			run->attempts++;
+			edata = run_attempt(run);
+			if (edata == NULL)
+				break;
+			if (script_timed_out || !is_retryable(edata->sqlerrcode))
+				ReThrowError(edata);
+			if (run->attempts > pg_migrate_lock_retries)
+				give_up(run, edata);
+
+			pause_ms = retry_pause(run->attempts);
+			report_retry(run, edata, pause_ms);
+			FreeErrorData(edata);
+			pause_before_retry(run, pause_ms);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		script_timer_stop();
+		if (!script_timed_out)
+			PG_RE_THROW();
+
+		/*
+		 * Say that the cancel was pg_migrate.script_timeout's.  A lock
+		 * timeout that beat the timer to the cancel ends the revision
+		 * here too.  A cancel request still pending is the timer's.
+		 */
+		QueryCancelPending = false;
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED &&
+			!is_retryable(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		edata->message = psprintf("revision \"%s\" ran longer than pg_migrate.script_timeout (%d ms)",
+								  run->script->revision, pg_migrate_script_timeout);
+		edata->detail = psprintf("It was cancelled during attempt %d.", run->attempts);
+		edata->hint = pstrdup("Raise pg_migrate.script_timeout for this migration, or set it to 0 for no limit.");
 		ReThrowError(edata);
-	return list_length(script->stmts);
+	}
+	PG_END_TRY();
+
+	/*
+	 * The timer may have fired after the last statement checked for
+	 * interrupts: the revision is done, so drop the cancel it asked for.
+	 */
+	script_timer_stop();
+	if (script_timed_out)
+		QueryCancelPending = false;
+}
+
+/*
+ * One attempt: the script's statements in a subtransaction.  The parse
+ * trees are copied first, because running a statement may scribble on
+ * its tree and a retry needs them intact.  Returns the error of a failed
+ * attempt, after its rollback.
+ */
+static ErrorData *
+run_attempt(MgRun *run)
+{
+	ErrorData  *edata;
+
+	edata = mg_in_subtransaction(run_script, run);
+	mg_lock_probe_stop();
+	return edata;
 }
 
 /*
@@ -69,23 +258,31 @@ mg_execute_script(const MgScript *script)
 static void
 run_script(void *arg)
 {
-	const MgScript *script = arg;
+	MgRun	   *run = arg;
 	int			nestlevel = NewGUCNestLevel();
+	char		value[32];
 	MgScriptErrorContext ctx;
 
-	mg_script_context_push(&ctx, script);
-	run_statements(script, &ctx);
+	snprintf(value, sizeof(value), "%d", pg_migrate_lock_timeout);
+	(void) set_config_option("lock_timeout", value,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	mg_script_context_push(&ctx, run->script);
+	run_statements(run, copyObject(run->script->stmts), &ctx);
 	mg_script_context_pop(&ctx);
 	AtEOXact_GUC(false, nestlevel);
 }
 
 /*
- * Run every statement; each gets a memory context of its own, reset after
- * it.
+ * Run every statement of stmts, a copy of run->script->stmts; each gets a
+ * memory context of its own, reset after it.
  */
 static void
-run_statements(const MgScript *script, MgScriptErrorContext *ctx)
+run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx)
 {
+	const MgScript *script = run->script;
+	int			total = list_length(stmts) + (script->unwrapped ? 2 : 0);
 	MemoryContext stmtcontext;
 	MemoryContext oldcontext;
 	DestReceiver *dest = CreateDestReceiver(DestNone);
@@ -94,9 +291,15 @@ run_statements(const MgScript *script, MgScriptErrorContext *ctx)
 	stmtcontext = AllocSetContextCreate(CurrentMemoryContext,
 										"pg_migrate statement context",
 										ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, script->stmts)
+	foreach(lc, stmts)
 	{
-		mg_script_context_statement(ctx, foreach_current_index(lc));
+		int			index = foreach_current_index(lc);
+
+		mg_script_context_statement(ctx, index);
+		report_progress(run, "statement %d/%d",
+						script->first_number + index, total);
+		mg_lock_probe_start(LockTimeout);
+
 		oldcontext = MemoryContextSwitchTo(stmtcontext);
 		run_statement(script, lfirst_node(RawStmt, lc), dest);
 		MemoryContextSwitchTo(oldcontext);
@@ -153,4 +356,151 @@ run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest)
 
 		PopActiveSnapshot();
 	}
+}
+
+/*
+ * Errors that mean "lost a race for a lock or a row, try again": the
+ * statement gave up waiting (lock_timeout), was chosen to break a
+ * deadlock, or hit a serialization failure.
+ */
+static bool
+is_retryable(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED ||
+		sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE;
+}
+
+/*
+ * The pause after the given number of failed attempts, in ms:
+ * pg_migrate.retry_delay doubled for each earlier failure, capped at
+ * pg_migrate.retry_max_delay, its second half random ("equal jitter").
+ */
+static int
+retry_pause(int failures)
+{
+	int64		delay = pg_migrate_retry_delay;
+	int			i;
+
+	for (i = 1; i < failures && delay < pg_migrate_retry_max_delay; i++)
+		delay *= 2;
+	delay = Min(delay, pg_migrate_retry_max_delay);
+	return (int) (delay - pg_prng_uint64_range(&pg_global_prng_state, 0, delay / 2));
+}
+
+/*
+ * Sleep pause_ms on the latch, answering query cancel, termination and
+ * postmaster death at once.
+ */
+static void
+pause_before_retry(MgRun *run, int pause_ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause_ms);
+	long		left;
+
+	report_progress(run, "waiting %d ms before attempt %d", pause_ms, run->attempts + 1);
+	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * The NOTICE for a retry: what failed, and for a lock timeout, the lock
+ * and who holds it.
+ */
+static void
+report_retry(MgRun *run, ErrorData *edata, int pause_ms)
+{
+	char	   *wait = NULL;
+
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		wait = mg_lock_describe_last_wait();
+
+	ereport(NOTICE,
+			(errmsg("revision \"%s\": attempt %d of %d failed: %s; retrying in %d ms",
+					run->script->revision, run->attempts,
+					pg_migrate_lock_retries + 1, edata->message, pause_ms),
+			 wait ? errdetail_internal("%s", wait) :
+			 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
+}
+
+/*
+ * Out of retries: re-throw the last error with its own SQLSTATE and
+ * context, saying how many attempts were made and what blocked them.
+ */
+static void
+give_up(MgRun *run, ErrorData *edata)
+{
+	char	   *wait = NULL;
+
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		wait = mg_lock_describe_last_wait();
+
+	edata->message = psprintf("revision \"%s\" failed %d times: %s",
+							  run->script->revision, run->attempts, edata->message);
+	if (wait != NULL)
+		edata->detail = wait;
+	edata->hint = pstrdup("End or wait out the sessions that block it, or raise pg_migrate.lock_retries or pg_migrate.lock_timeout.");
+	ReThrowError(edata);
+}
+
+/*
+ * Show where the run is in pg_stat_activity's query text:
+ * "pg_migrate: applying 0004_add_sqs_metadata (2/2), statement 3/5".
+ */
+static void
+report_progress(MgRun *run, const char *fmt,...)
+{
+	char		text[PROGRESS_LEN];
+	int			len;
+	va_list		args;
+
+	len = snprintf(text, sizeof(text), "pg_migrate: %s %s (%d/%d), ",
+				   run->verb, run->script->revision, run->step, run->nsteps);
+	if (len < (int) sizeof(text))
+	{
+		va_start(args, fmt);
+		vsnprintf(text + len, sizeof(text) - len, fmt, args);
+		va_end(args);
+	}
+	pgstat_report_activity(STATE_RUNNING, text);
+}
+
+/* Arm pg_migrate.script_timeout's timer for a revision, when it is set. */
+static void
+script_timer_start(void)
+{
+	if (!script_timer_registered)
+	{
+		script_timer = RegisterTimeout(USER_TIMEOUT, script_timer_handler);
+		script_timer_registered = true;
+	}
+	script_timed_out = false;
+	if (pg_migrate_script_timeout > 0)
+		enable_timeout_after(script_timer, pg_migrate_script_timeout);
+}
+
+/* Disarm the timer; script_timed_out keeps saying whether it fired. */
+static void
+script_timer_stop(void)
+{
+	if (script_timer_registered && get_timeout_active(script_timer))
+		disable_timeout(script_timer, false);
+}
+
+/*
+ * The timer's handler, in signal context: cancel the running statement,
+ * as statement_timeout does, and remember why.
+ */
+static void
+script_timer_handler(void)
+{
+	script_timed_out = true;
+	InterruptPending = true;
+	QueryCancelPending = true;
+	SetLatch(MyLatch);
 }

@@ -21,6 +21,16 @@
  * The uncontended case takes the lock without waiting and without a
  * subtransaction.
  *
+ * The same file watches the locks a migration script waits for.  When a
+ * statement gives up on a lock (lock_timeout), the lock manager has already
+ * left the wait queue by the time the error can be caught, so nothing says
+ * which lock it was.  A probe timer, armed while a script statement runs,
+ * copies the lock this backend is queued for (MyProc->waitLock) a few times
+ * per lock_timeout period; after a timeout the last copy is the lock that
+ * timed out, and the lock table then tells who holds it.  The handler only
+ * copies a few bytes of this backend's own PGPROC, which is safe in a
+ * signal handler; with lock_timeout off the probe is not armed.
+ *
  * This file is a leaf: it knows the lock manager and backend status, and
  * nothing of the registry.
  *
@@ -31,11 +41,16 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "common/hashfn.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "lock.h"
@@ -51,10 +66,23 @@ typedef struct LockWait
 /* true while this backend runs a migration's scripts */
 static bool migration_running = false;
 
+/* The lock-wait probe: its timer, and the last lock wait it saw. */
+static bool probe_registered = false;
+static TimeoutId probe_timeout;
+static volatile sig_atomic_t probe_seen = false;
+static LOCKTAG probe_tag;
+static LOCKMODE probe_mode;
+
+/* at most this many holders are named in a description */
+#define MAX_NAMED_HOLDERS 3
+
 static void check_context(const char *function);
 static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
 static void wait_in_queue(void *arg);
+static void describe_backend(int pid, MgLockHolder *holder);
+static void describe_object(StringInfo buf, const LOCKTAG *tag);
+static void probe_handler(void);
 
 /* The advisory lock tag of project's migration lock in this database */
 static void
@@ -187,8 +215,7 @@ wait_in_queue(void *arg)
 /*
  * Fill *holder with the session holding project's migration lock; return
  * false when nobody holds it.  Reads the lock table and backend status
- * directly, so it needs no privilege on pg_stat_activity.  Backend status
- * is the transaction's snapshot of it, as in pg_stat_activity.
+ * directly, so it needs no privilege on pg_stat_activity.
  */
 bool
 mg_lock_holder(const char *project, MgLockHolder *holder)
@@ -214,11 +241,27 @@ mg_lock_holder(const char *project, MgLockHolder *holder)
 	if (pid == 0)
 		return false;
 
+	describe_backend(pid, holder);
+	return true;
+}
+
+/*
+ * Fill *holder with what backend status says of process pid: its role,
+ * application and transaction start, each unknown when not found.  The
+ * status is read afresh, not from the transaction's snapshot of it, since
+ * a migration may wait for many different sessions in one transaction.
+ */
+static void
+describe_backend(int pid, MgLockHolder *holder)
+{
+	int			i;
+
 	holder->pid = pid;
 	holder->role = NULL;
 	holder->application = NULL;
 	holder->since = 0;
 
+	pgstat_clear_backend_activity_snapshot();
 	for (i = 1; i <= pgstat_fetch_stat_numbackends(); i++)
 	{
 		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
@@ -231,5 +274,141 @@ mg_lock_holder(const char *project, MgLockHolder *holder)
 		holder->since = be->st_xact_start_timestamp;
 		break;
 	}
-	return true;
+}
+
+/*
+ * Start watching the heavyweight locks this backend waits for, forgetting
+ * any wait seen before.  lock_timeout_ms is the lock_timeout in force: the
+ * probe looks three times per period, so a wait that lasts a whole period
+ * is always seen.  With no lock_timeout there is no lock timeout to
+ * explain and the probe stays off.  Stop it with mg_lock_probe_stop before
+ * leaving the code that armed it, on every path.
+ */
+void
+mg_lock_probe_start(int lock_timeout_ms)
+{
+	int			interval = Max(lock_timeout_ms / 3, 1);
+
+	if (!probe_registered)
+	{
+		probe_timeout = RegisterTimeout(USER_TIMEOUT, probe_handler);
+		probe_registered = true;
+	}
+	probe_seen = false;
+	if (lock_timeout_ms > 0)
+		enable_timeout_every(probe_timeout,
+							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), interval),
+							 interval);
+	else if (get_timeout_active(probe_timeout))
+		disable_timeout(probe_timeout, false);
+}
+
+/* Stop the probe; what it saw stays readable. */
+void
+mg_lock_probe_stop(void)
+{
+	if (probe_registered && get_timeout_active(probe_timeout))
+		disable_timeout(probe_timeout, false);
+}
+
+/*
+ * The probe's timer handler, in signal context: copy the lock this backend
+ * is queued for, if any.  While a backend sleeps in the queue its waitLock
+ * cannot change under it.
+ */
+static void
+probe_handler(void)
+{
+	LOCK	   *lock = MyProc->waitLock;
+
+	if (lock != NULL)
+	{
+		probe_tag = lock->tag;
+		probe_mode = MyProc->waitLockMode;
+		probe_seen = true;
+	}
+}
+
+/*
+ * Describe the last lock wait the probe saw, as a sentence for an errdetail:
+ * the lock, the object, and the sessions that hold it in a conflicting mode
+ * now (their pids first).  Returns NULL when the probe saw no wait.
+ */
+char *
+mg_lock_describe_last_wait(void)
+{
+	StringInfoData buf;
+	LockMethod	method;
+	LockData   *locks;
+	int			nholders = 0;
+	int			i;
+
+	if (!probe_seen)
+		return NULL;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "It waited for %s on ",
+					 GetLockmodeName(probe_tag.locktag_lockmethodid, probe_mode));
+	describe_object(&buf, &probe_tag);
+
+	method = GetLockTagsMethodTable(&probe_tag);
+	locks = GetLockStatusData();
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *l = &locks->locks[i];
+		MgLockHolder holder;
+		LOCKMODE	held;
+
+		if (l->pid == MyProcPid || l->holdMask == 0 ||
+			(method->conflictTab[probe_mode] & l->holdMask) == 0 ||
+			memcmp(&l->locktag, &probe_tag, sizeof(LOCKTAG)) != 0)
+			continue;
+
+		if (++nholders > MAX_NAMED_HOLDERS)
+			continue;
+		for (held = MaxLockMode; held > NoLock; held--)
+			if (l->holdMask & LOCKBIT_ON(held))
+				break;
+		describe_backend(l->pid, &holder);
+		appendStringInfo(&buf, "; process %d (role \"%s\", application \"%s\"",
+						 holder.pid,
+						 holder.role ? holder.role : "?",
+						 holder.application ? holder.application : "");
+		if (holder.since != 0)
+			appendStringInfo(&buf, ", in a transaction since %s",
+							 timestamptz_to_str(holder.since));
+		appendStringInfo(&buf, ") holds %s on it",
+						 GetLockmodeName(probe_tag.locktag_lockmethodid, held));
+	}
+	if (nholders > MAX_NAMED_HOLDERS)
+		appendStringInfo(&buf, "; %d more sessions hold it",
+						 nholders - MAX_NAMED_HOLDERS);
+	else if (nholders == 0)
+		appendStringInfoString(&buf, "; its holders have finished since");
+	appendStringInfoChar(&buf, '.');
+	return buf.data;
+}
+
+/*
+ * Append the object a lock tag names: a relation of this database by its
+ * qualified name, anything else as the lock manager describes it.
+ */
+static void
+describe_object(StringInfo buf, const LOCKTAG *tag)
+{
+	if (tag->locktag_type == LOCKTAG_RELATION &&
+		tag->locktag_field1 == MyDatabaseId)
+	{
+		Oid			relid = tag->locktag_field2;
+		char	   *relname = get_rel_name(relid);
+		char	   *nspname = relname ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+
+		if (relname != NULL && nspname != NULL)
+		{
+			appendStringInfo(buf, "relation \"%s\"",
+							 quote_qualified_identifier(nspname, relname));
+			return;
+		}
+	}
+	DescribeLockTag(buf, tag);
 }

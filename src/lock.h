@@ -25,5 +25,8 @@ extern void mg_lock_project(const char *project, int wait_timeout_ms,
 							const char *function);
 extern void mg_lock_mark_migration(bool running);
 extern bool mg_lock_holder(const char *project, MgLockHolder *holder);
+extern void mg_lock_probe_start(int lock_timeout_ms);
+extern void mg_lock_probe_stop(void);
+extern char *mg_lock_describe_last_wait(void);
 
 #endif							/* MG_LOCK_H */

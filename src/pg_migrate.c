@@ -6,7 +6,9 @@
  *
  * _PG_init reads as the table of contents of the module: the GUCs first,
  * then nothing else, because every subsystem keeps its state per call and
- * needs no initialisation of its own yet.
+ * needs no initialisation of its own yet (the executor's and the lock's
+ * timers are registered on first use: a library preloaded into the
+ * postmaster cannot register timeouts there).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,9 +23,14 @@
 
 PG_MODULE_MAGIC;
 
-/* GUC variables */
+/* GUC variables; README.md explains how the defaults were chosen */
 char	   *pg_migrate_project = NULL;
 int			pg_migrate_lock_wait_timeout = 5 * 60 * 1000;
+int			pg_migrate_lock_timeout = 50;
+int			pg_migrate_lock_retries = 100;
+int			pg_migrate_retry_delay = 50;
+int			pg_migrate_retry_max_delay = 500;
+int			pg_migrate_script_timeout = 0;
 
 void		_PG_init(void);
 
@@ -50,6 +57,51 @@ _PG_init(void)
 							NULL,
 							&pg_migrate_lock_wait_timeout,
 							5 * 60 * 1000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.lock_timeout",
+							"lock_timeout for every statement of a migration script; 0 lets a statement wait for a lock forever.",
+							NULL,
+							&pg_migrate_lock_timeout,
+							50, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.lock_retries",
+							"How many times a revision that failed on a lock timeout, deadlock or serialization failure is run again.",
+							NULL,
+							&pg_migrate_lock_retries,
+							100, 0, 1000000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.retry_delay",
+							"Pause before the first retry of a revision; it doubles with each further retry, with random jitter.",
+							NULL,
+							&pg_migrate_retry_delay,
+							50, 1, 3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.retry_max_delay",
+							"Longest pause between two attempts of a revision.",
+							NULL,
+							&pg_migrate_retry_max_delay,
+							500, 1, 3600 * 1000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.script_timeout",
+							"Longest time one revision may take, all its attempts and pauses included; 0 for no limit.",
+							NULL,
+							&pg_migrate_script_timeout,
+							0, 0, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);

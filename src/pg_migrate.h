@@ -47,6 +47,11 @@
 /* GUC variables, defined in pg_migrate.c */
 extern char *pg_migrate_project;
 extern int	pg_migrate_lock_wait_timeout;
+extern int	pg_migrate_lock_timeout;
+extern int	pg_migrate_lock_retries;
+extern int	pg_migrate_retry_delay;
+extern int	pg_migrate_retry_max_delay;
+extern int	pg_migrate_script_timeout;
 
 /* naming rules, in pg_migrate.c */
 extern void mg_check_revision_id(const char *id, const char *what);

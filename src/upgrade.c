@@ -19,8 +19,9 @@
  *    problem (validate.c), plan the target (graph.c), and parse every
  *    pending script (script.c): a syntax error in the last pending script
  *    is reported before the first runs.
- * 4. Apply each revision in its own subtransaction (executor.c), then
- *    record the applied rows and history rows.  An error anywhere aborts the
+ * 4. Apply each revision in its own subtransaction, retried when it loses
+ *    a lock conflict (executor.c), then record the applied rows and
+ *    history rows.  An error anywhere aborts the
  *    caller's transaction, so nothing is half-done and no "dirty" state
  *    exists to clear.
  *
@@ -104,12 +105,14 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	}
 
 	mg_lock_mark_migration(true);
+	mg_executor_begin();
 	PG_TRY();
 	{
 		steps = apply_plan(state, target, plan, nplan, scripts);
 	}
 	PG_FINALLY();
 	{
+		mg_executor_end();
 		mg_lock_mark_migration(false);
 	}
 	PG_END_TRY();
@@ -160,6 +163,7 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 		MgRevision *rev = &state->revisions[plan[i]];
 		MgAppliedRecord *record = &records[i];
 		MgStep	   *step = palloc0(sizeof(MgStep));
+		MgRun		run = {scripts[i], "applying", i + 1, nplan};
 
 		ereport(NOTICE,
 				(errmsg("applying %s (%d/%d)", rev->id, i + 1, nplan)));
@@ -167,9 +171,10 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 		oldcontext = MemoryContextSwitchTo(applycontext);
 		record->rev = rev;
 		record->started = GetCurrentTimestamp();
-		record->statements = mg_execute_script(scripts[i]);
+		mg_execute_run(&run);
 		record->finished = GetCurrentTimestamp();
-		record->attempts = 1;
+		record->statements = run.statements;
+		record->attempts = run.attempts;
 		MemoryContextSwitchTo(oldcontext);
 		MemoryContextReset(applycontext);
 
