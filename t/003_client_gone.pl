@@ -45,7 +45,7 @@ while (time() - $killed_at < $notice_within)
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $m->{pid}") eq
 	  't';
 	last if $gone;
-	usleep(100_000);
+	usleep(250_000);
 }
 ok($gone, "the backend ended within $notice_within s of losing its client")
   or diag sprintf(
