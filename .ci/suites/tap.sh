@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# .ci/suites/tap.sh: the TAP tests in t/ (crashes, restarts, a standby),
+# sourced by .ci/test. Each t/NNN_topic.pl starts clusters of its own with
+# PostgreSQL::Test::Cluster and uses the installed extension.
+#
+# The tests run with the environment PGXS's prove_installcheck would give
+# them, but not through `make installcheck`: initdb refuses root, so as
+# root they run as the postgres OS user, from a copy of t/ in a temporary
+# directory that user can write (tmp_check/ with the clusters and logs goes
+# there too). As any other user they run as that user.
+
+# suite_tap: one prove per t/*.pl, one result each (tap/NNN_topic). On a
+# failure, prove's verbose output and the test's logs from tmp_check/log
+# are printed.
+suite_tap() {
+	local work test name pkglibdir
+	local -a run_as=()
+	if ! compgen -G "$PGM_ROOT/t/*.pl" >/dev/null; then
+		pgm_log "tap: no tests in t/"
+		return 0
+	fi
+	work=$(mktemp -d "${PGM_TMPDIR:-/tmp}/pgm-tap.XXXXXX")
+	cp -R "$PGM_ROOT/t" "$work/t"
+	mkdir "$work/tmp_check"
+	if ((EUID == 0)); then
+		chown -R postgres:postgres "$work"
+		run_as=(runuser -u postgres --)
+	fi
+	pkglibdir=$("$PG_CONFIG" --pkglibdir)
+
+	for test in "$work"/t/*.pl; do
+		name=$(basename "$test" .pl)
+		if (cd "$work" && "${run_as[@]}" env \
+			PATH="$PGM_PGBIN:$PATH" \
+			TESTDIR="$work" \
+			PGPORT=65432 \
+			PG_REGRESS="$pkglibdir/pgxs/src/test/regress/pg_regress" \
+			PERL5LIB="$pkglibdir/pgxs/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
+			prove -v "t/$name.pl") >"$work/$name.out" 2>&1; then
+			record "tap/$name" ok
+		else
+			record "tap/$name" fail
+			_tap_show_failure "$work" "$name"
+		fi
+	done
+	rm -rf "$work"
+}
+
+# _tap_show_failure WORK NAME: print what the failed test NAME left in
+# WORK: prove's output, then every log of that test in tmp_check/log (its
+# regress_log_NAME and the server logs of its nodes, NAME_NODE.log).
+_tap_show_failure() {
+	local work=$1 name=$2 log
+	printf 'FAILED: tap/%s\n' "$name" >&2
+	sed 's/^/    /' "$work/$name.out" >&2
+	for log in "$work/tmp_check/log/regress_log_$name" "$work/tmp_check/log/${name}"_*.log; do
+		[[ -f $log ]] || continue
+		printf -- '--- %s ---\n' "${log#"$work"/}" >&2
+		sed 's/^/    /' "$log" >&2
+	done
+}
