@@ -78,6 +78,7 @@ class Run:
 
     def __init__(self):
         self.stop = threading.Event()
+        self.abort = threading.Event()   # --timeout passed: give up at once
         self.lock = threading.Lock()
         self.errors = []            # (who, description)
         self.applied_rows = []      # revisions as returned to the clients
@@ -114,7 +115,7 @@ def client(run, n):
             rows = cur.fetchall()
         except psycopg2.Error as err:
             run.error(who, err)
-            if conn.closed:
+            if conn.closed or run.abort.is_set():
                 return
             continue
         applied = [r[0] for r in rows if r[1] == "applied"]
@@ -125,7 +126,7 @@ def client(run, n):
             if applied:
                 run.calls_applying += 1
                 run.most_in_one_call = max(run.most_in_one_call, len(applied))
-        if last:
+        if last or run.abort.is_set():
             break
     conn.close()
 
@@ -143,6 +144,8 @@ def registrar(run, count):
     cur = conn.cursor()
     try:
         for i in range(1, count + 1):
+            if run.abort.is_set():
+                break
             rev = rev_id(i)
             parents = [rev_id(i - 1)] if i > 1 else []
             cur.execute(
@@ -247,11 +250,15 @@ def main():
     print("hammer: %d clients upgrading to head while 1 registrar adds %d revisions"
           % (args.clients, args.revisions))
     started = time.monotonic()
-    clients = [threading.Thread(target=client, args=(run, n), name="client-%d" % n)
+    # daemon threads: after a timeout, one stuck for good must not keep
+    # the process from exiting with the results
+    clients = [threading.Thread(target=client, args=(run, n), name="client-%d" % n,
+                                daemon=True)
                for n in range(1, args.clients + 1)]
     for t in clients:
         t.start()
-    reg = threading.Thread(target=registrar, args=(run, args.revisions), name="registrar")
+    reg = threading.Thread(target=registrar, args=(run, args.revisions), name="registrar",
+                           daemon=True)
     reg.start()
 
     reg.join(args.timeout)
@@ -261,6 +268,7 @@ def main():
         t.join(max(1.0, args.timeout - (time.monotonic() - started)))
     if timed_out or any(t.is_alive() for t in clients):
         timed_out = True
+        run.abort.set()
         with run.lock:
             for conn in run.conns:
                 if not conn.closed:
@@ -274,7 +282,7 @@ def main():
     # ------------------------------------------------------------ results
     print("registrar: %d of %d revisions registered" % (run.registered, args.revisions))
     print("upgrade calls: %d in %.1f s by %d clients (%d to %d each); "
-          "%d applied something (at most %d revisions in one call), %d found nothing to do"
+          "%d applied something (at most %d revision(s) in one call), %d found nothing to do"
           % (run.calls, elapsed, args.clients,
              min(run.per_client.values(), default=0), max(run.per_client.values(), default=0),
              run.calls_applying, run.most_in_one_call, run.calls - run.calls_applying))
