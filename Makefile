@@ -16,6 +16,13 @@ PGFILEDESC = "pg_migrate - schema migrations run inside the database"
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression
 
+# Isolation specs: specs/NAME.spec, expected output in expected/NAME.out
+# beside pg_regress's. PGXS runs them after REGRESS in `make installcheck`,
+# with output in output_iso/ (removed by `make clean`). Either kind alone:
+# `make installcheck ISOLATION=` or `make installcheck REGRESS=`.
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --inputdir=. --outputdir=output_iso
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
