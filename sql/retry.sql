@@ -119,7 +119,36 @@ SET pg_migrate.lock_retries = 2;
 \set VERBOSITY terse
 SELECT pg_temp.try('SELECT * FROM migrate_upgrade()');
 \set VERBOSITY default
+
+-- Meanwhile application traffic on the table keeps flowing.  A query that
+-- arrives while the migration retries waits at most one lock_timeout
+-- (behind the migration's queued lock request), never for the blocker: it
+-- is done long before the migration gives up, while the blocker still
+-- holds its lock.  (A plain ALTER TABLE would queue it until the blocker
+-- commits.)
+SELECT dblink_connect('traffic',
+  format('host=%s port=%s dbname=%s application_name=regress_traffic',
+         split_part(current_setting('unix_socket_directories'), ',', 1),
+         current_setting('port'), current_database()));
+SELECT dblink_send_query('traffic', 'SELECT pg_sleep(0.2); SELECT count(*) FROM retry_t');
+SET pg_migrate.lock_retries = 5;
+SET pg_migrate.retry_delay = 100;
+SET pg_migrate.retry_max_delay = 100;
+SET client_min_messages = warning;
+SET statement_timeout = '20s';  -- should the migration queue after all
+SELECT pg_temp.try('SELECT * FROM migrate_upgrade()')
+       ~ '^55P03: revision "0004_alter" failed 6 times' AS gave_up;
+RESET statement_timeout;
+RESET client_min_messages;
+SELECT dblink_is_busy('traffic') AS traffic_still_waiting;
+SELECT * FROM dblink_get_result('traffic') AS t(result text);
+SELECT * FROM dblink_get_result('traffic') AS t(result text);
+SELECT * FROM dblink_get_result('traffic') AS t(result text);
+SELECT dblink_disconnect('traffic');
+SET pg_migrate.retry_delay = 1;
+SET pg_migrate.retry_max_delay = 1;
 RESET pg_migrate.lock_retries;
+
 -- nothing of the failed revision remains, and the caller's own
 -- lock_timeout was never touched
 SELECT to_regclass('retry_side') AS side_table, count(*) AS applied FROM migrate.applied;
