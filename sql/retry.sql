@@ -73,6 +73,11 @@ $$, parents => '{0003_serialization}');
 SELECT * FROM migrate_upgrade();
 SELECT count(*) FROM retry_attempts WHERE attempt = -1;
 SELECT count(*) AS applied FROM migrate.applied;
+-- with no retries at all
+SET pg_migrate.lock_retries = 0;
+\set VERBOSITY terse
+SELECT * FROM migrate_upgrade();
+\set VERBOSITY default
 SELECT migrate_unregister('0004_always_conflicts');
 RESET pg_migrate.lock_retries;
 

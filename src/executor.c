@@ -440,8 +440,12 @@ give_up(MgRun *run, ErrorData *edata)
 	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		wait = mg_lock_describe_last_wait();
 
-	edata->message = psprintf("revision \"%s\" failed %d times: %s",
-							  run->script->revision, run->attempts, edata->message);
+	if (run->attempts == 1)
+		edata->message = psprintf("revision \"%s\" failed on its only attempt (pg_migrate.lock_retries is 0): %s",
+								  run->script->revision, edata->message);
+	else
+		edata->message = psprintf("revision \"%s\" failed %d times: %s",
+								  run->script->revision, run->attempts, edata->message);
 	if (wait != NULL)
 		edata->detail = wait;
 	edata->hint = pstrdup("End or wait out the sessions that block it, or raise pg_migrate.lock_retries or pg_migrate.lock_timeout.");
