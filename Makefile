@@ -34,6 +34,10 @@ all install installcheck clean:
 	@exit 1
 endif
 
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes, so that no object keeps an old struct layout.
+$(OBJS): $(wildcard src/*.h)
+
 # The set-up commands come after PGXS so that plain "make" still builds.
 .PHONY: demo test
 

@@ -52,18 +52,18 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		"SELECT r.revision, r.parents, r.checksum, r.description, a.checksum, a.applied_at"
 		" FROM migrate.revision r LEFT JOIN migrate.applied a"
 		" ON a.project = r.project AND a.revision = r.revision"
-		" WHERE r.project = $1",
+		" WHERE r.project = $1 ORDER BY r.revision COLLATE \"C\"",
 		1, {TEXTOID}
 	},
 	[MGQ_LOAD_ORPHANS] = {
 		"SELECT a.revision, a.checksum, a.applied_at FROM migrate.applied a"
 		" WHERE a.project = $1 AND NOT EXISTS (SELECT FROM migrate.revision r"
 		" WHERE r.project = a.project AND r.revision = a.revision)"
-		" ORDER BY a.revision",
+		" ORDER BY a.revision COLLATE \"C\"",
 		1, {TEXTOID}
 	},
 	[MGQ_LOAD_SCRIPTS] = {
-		"SELECT revision, up_script FROM migrate.revision"
+		"SELECT revision, up_script, down_script FROM migrate.revision"
 		" WHERE project = $1 AND revision = ANY ($2)",
 		2, {TEXTOID, TEXTARRAYOID}
 	},
@@ -104,9 +104,9 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		2, {TEXTOID, TEXTOID}
 	},
 	[MGQ_REGISTRY_HEADS] = {
-		"SELECT revision FROM migrate.revision WHERE project = $1"
-		" EXCEPT SELECT unnest(parents) FROM migrate.revision WHERE project = $1"
-		" ORDER BY 1",
+		"SELECT revision FROM (SELECT revision FROM migrate.revision WHERE project = $1"
+		" EXCEPT SELECT unnest(parents) FROM migrate.revision WHERE project = $1) AS h"
+		" ORDER BY revision COLLATE \"C\"",
 		1, {TEXTOID}
 	},
 	[MGQ_INSERT_REVISION] = {
@@ -136,6 +136,14 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		" application_name, backend_pid, detail"
 		" FROM migrate.history WHERE project = $1 ORDER BY id DESC LIMIT $2",
 		2, {TEXTOID, INT8OID}
+	},
+	[MGQ_DELETE_APPLIED] = {
+		"DELETE FROM migrate.applied WHERE project = $1 AND revision = ANY ($2)",
+		2, {TEXTOID, TEXTARRAYOID}
+	},
+	[MGQ_REPAIR_APPLIED] = {
+		"UPDATE migrate.applied SET checksum = $3 WHERE project = $1 AND revision = $2",
+		3, {TEXTOID, TEXTOID, TEXTOID}
 	},
 };
 

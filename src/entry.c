@@ -3,7 +3,8 @@
  * entry.c
  *	  The SQL-callable functions: argument checking, SPI connection, and
  *	  turning results into rows.  The work is done by the operations
- *	  (upgrade.c) and services (registry.c, validate.c, status.c).
+ *	  (upgrade.c, downgrade.c, stamp.c) and services (registry.c,
+ *	  validate.c, status.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -19,8 +20,10 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "downgrade.h"
 #include "pg_migrate.h"
 #include "registry.h"
+#include "stamp.h"
 #include "status.h"
 #include "upgrade.h"
 #include "validate.h"
@@ -28,6 +31,9 @@
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_unregister);
 PG_FUNCTION_INFO_V1(migrate_upgrade);
+PG_FUNCTION_INFO_V1(migrate_downgrade);
+PG_FUNCTION_INFO_V1(migrate_stamp);
+PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_pending);
 PG_FUNCTION_INFO_V1(migrate_current);
 PG_FUNCTION_INFO_V1(migrate_heads);
@@ -42,6 +48,7 @@ static void connect_spi(void);
 static void finish_spi(void);
 static Datum text_array_of(List *revisions);
 static Datum interval_of_us(int64 us);
+static void put_steps(FunctionCallInfo fcinfo, List *steps);
 
 /*
  * migrate_register(revision, up, down, parents, description, force, project)
@@ -115,13 +122,84 @@ migrate_upgrade(PG_FUNCTION_ARGS)
 	const char *target = arg_text(fcinfo, 0, "target");
 	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
 	const char *project = arg_project(fcinfo, 2);
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	put_steps(fcinfo, mg_upgrade(project, target, dry_run));
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_downgrade(target, dry_run, project)
+ */
+Datum
+migrate_downgrade(PG_FUNCTION_ARGS)
+{
+	const char *target = arg_text(fcinfo, 0, "target");
+	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	const char *project = arg_project(fcinfo, 2);
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	put_steps(fcinfo, mg_downgrade(project, target, dry_run));
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_stamp(target, project)
+ */
+Datum
+migrate_stamp(PG_FUNCTION_ARGS)
+{
+	const char *target = arg_text(fcinfo, 0, "target");
+	const char *project = arg_project(fcinfo, 1);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	List	   *steps;
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
-	steps = mg_upgrade(project, target, dry_run);
+	foreach(lc, mg_stamp(project, target))
+	{
+		MgStamped  *stamped = lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(stamped->revision);
+		values[1] = CStringGetTextDatum(stamped->action);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_repair(revision, project)
+ */
+Datum
+migrate_repair(PG_FUNCTION_ARGS)
+{
+	const char *revision = arg_text(fcinfo, 0, "revision");
+	const char *project = arg_project(fcinfo, 1);
+	const char *result;
+
+	connect_spi();
+	result = mg_registry_repair(project, revision);
+	finish_spi();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * Emit the steps of an upgrade or downgrade as rows (revision, action,
+ * duration, statements, attempts) of a materialized set-returning call.
+ */
+static void
+put_steps(FunctionCallInfo fcinfo, List *steps)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
 	foreach(lc, steps)
 	{
 		MgStep	   *step = lfirst(lc);
@@ -137,8 +215,6 @@ migrate_upgrade(PG_FUNCTION_ARGS)
 		nulls[4] = step->attempts == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	finish_spi();
-	return (Datum) 0;
 }
 
 /*

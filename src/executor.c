@@ -87,6 +87,9 @@ static bool script_timer_registered = false;
 static TimeoutId script_timer;
 static volatile sig_atomic_t script_timed_out = false;
 
+static void executor_begin(void);
+static void executor_end(void);
+static void execute_run(MgRun *run);
 static ErrorData *run_attempt(MgRun *run);
 static void run_script(void *arg);
 static void run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx);
@@ -102,12 +105,91 @@ static void script_timer_stop(void);
 static void script_timer_handler(void);
 
 /*
- * Prepare this backend to run migration scripts: while they run, check
- * every second that the client is still there.  The caller must call
- * mg_executor_end on every path out, errors included.
+ * Run the n revisions of a plan in order, each in its own subtransaction
+ * with retries (execute_run), with a NOTICE as each starts ("applying
+ * 0004_add_sqs_metadata (2/2)").  Each revision's work happens in a memory
+ * context reset after it.  While the plan runs, the migration lock may not
+ * be taken again (lock.c), the client is watched, and pg_stat_activity
+ * shows the progress.  The caller must hold the project's migration lock.
  */
 void
-mg_executor_begin(void)
+mg_execute_plan(MgRun *runs, int n)
+{
+	MemoryContext runcontext;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	int			i;
+
+	runcontext = AllocSetContextCreate(CurrentMemoryContext,
+									   "pg_migrate apply context",
+									   ALLOCSET_DEFAULT_SIZES);
+	mg_lock_mark_migration(true);
+	executor_begin();
+	PG_TRY();
+	{
+		for (i = 0; i < n; i++)
+		{
+			MgRun	   *run = &runs[i];
+
+			ereport(NOTICE,
+					(errmsg("%s %s (%d/%d)", run->verb, run->script->revision,
+							run->step, run->nsteps)));
+			MemoryContextSwitchTo(runcontext);
+			run->started = GetCurrentTimestamp();
+			execute_run(run);
+			run->finished = GetCurrentTimestamp();
+			MemoryContextSwitchTo(oldcontext);
+			MemoryContextReset(runcontext);
+		}
+	}
+	PG_FINALLY();
+	{
+		executor_end();
+		mg_lock_mark_migration(false);
+	}
+	PG_END_TRY();
+	MemoryContextDelete(runcontext);
+}
+
+/*
+ * The result row of a revision mg_execute_plan ran; action says what
+ * happened to it ("applied").
+ */
+MgStep *
+mg_step_of_run(const MgRun *run, const char *action)
+{
+	MgStep	   *step = palloc0(sizeof(MgStep));
+
+	step->revision = run->script->revision;
+	step->action = action;
+	step->duration_us = run->finished - run->started;
+	step->statements = run->statements;
+	step->attempts = run->attempts;
+	return step;
+}
+
+/*
+ * The result row of a dry run for a revision whose parsed script would run;
+ * action says what would happen to it ("pending").
+ */
+MgStep *
+mg_step_planned(const MgScript *script, const char *action)
+{
+	MgStep	   *step = palloc0(sizeof(MgStep));
+
+	step->revision = script->revision;
+	step->action = action;
+	step->duration_us = -1;
+	step->statements = list_length(script->stmts);
+	return step;
+}
+
+/*
+ * Prepare this backend to run migration scripts: while they run, check
+ * every second that the client is still there.  The caller must call
+ * executor_end on every path out, errors included.
+ */
+static void
+executor_begin(void)
 {
 	int			nestlevel;
 
@@ -133,11 +215,11 @@ mg_executor_begin(void)
 }
 
 /*
- * Undo mg_executor_begin: the client check goes back to the session's
+ * Undo executor_begin: the client check goes back to the session's
  * setting, and pg_stat_activity shows the caller's query again.
  */
-void
-mg_executor_end(void)
+static void
+executor_end(void)
 {
 	script_timer_stop();
 	mg_lock_probe_stop();
@@ -164,11 +246,10 @@ mg_executor_end(void)
  * run->attempts say what was done.  Any other error, running out of
  * retries, and exceeding pg_migrate.script_timeout raise an error, with a
  * context line naming the statement, after rolling back the
- * subtransaction.  Must be called between mg_executor_begin and
- * mg_executor_end.
+ * subtransaction.  Called by mg_execute_plan.
  */
-void
-mg_execute_run(MgRun *run)
+static void
+execute_run(MgRun *run)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 

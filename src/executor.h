@@ -8,22 +8,37 @@
 #ifndef MG_EXECUTOR_H
 #define MG_EXECUTOR_H
 
+#include "datatype/timestamp.h"
+
 #include "script.h"
 
 /* One revision's script to run, and what running it did. */
 typedef struct MgRun
 {
 	const MgScript *script;		/* parsed; its parse trees stay intact */
-	const char *verb;			/* for progress: "applying" */
+	const char *verb;			/* for progress: "applying", "reverting" */
 	int			step;			/* 1-based place in the plan, for progress */
 	int			nsteps;			/* length of the plan */
-	/* set by mg_execute_run */
+	/* set by mg_execute_plan */
 	int			statements;		/* statements run */
 	int			attempts;		/* 1 + retries */
+	TimestampTz started;
+	TimestampTz finished;
 } MgRun;
 
-extern void mg_executor_begin(void);
-extern void mg_executor_end(void);
-extern void mg_execute_run(MgRun *run);
+/* One row of the result of migrate_upgrade or migrate_downgrade. */
+typedef struct MgStep
+{
+	const char *revision;
+	const char *action;			/* "applied", "reverted"; for a dry run
+								 * "pending", "revert" */
+	int64		duration_us;	/* -1 for a dry run */
+	int			statements;
+	int			attempts;		/* 0 for a dry run */
+} MgStep;
+
+extern void mg_execute_plan(MgRun *runs, int n);
+extern MgStep *mg_step_of_run(const MgRun *run, const char *action);
+extern MgStep *mg_step_planned(const MgScript *script, const char *action);
 
 #endif							/* MG_EXECUTOR_H */

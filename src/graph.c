@@ -9,8 +9,9 @@
  * ties by revision id in byte order (Kahn's algorithm with a min-heap), so
  * the same registry gives the same order in every database and every run,
  * whatever order the revisions were registered in.  A parent that is not in
- * the graph is ignored for ordering (validation reports it); nodes on a
- * cycle never become ready and are left out of the order.
+ * the graph, and a revision named as its own parent, are ignored for
+ * ordering (validation reports both); nodes on a cycle never become ready
+ * and are left out of the order.
  *
  * This file is a leaf: it knows revision ids and parent lists, nothing of
  * tables, locks or scripts.
@@ -40,6 +41,8 @@ static int	compare_node_ids(const void *a, const void *b, void *arg);
 static int	parse_relative_step(const char *target);
 static void graph_mark_ancestors(const MgGraph *g, int node, bool *mark);
 static int	graph_resolve_revision(const MgGraph *g, const char *target);
+static void mark_target(const MgGraph *g, const char *target, bool *mark,
+						const char *heads_verb);
 
 /*
  * Build the graph of n revisions.  ids[i] is node i's id, parents[i] its
@@ -88,6 +91,8 @@ graph_build(int n, const char **ids, const int *nparents, char **const *parents)
 		{
 			int			p = graph_find(g, parents[i][j]);
 
+			if (p == i)
+				p = GRAPH_SELF;
 			g->parents[i][j] = p;
 			if (p >= 0)
 				g->nchildren[p]++;
@@ -337,7 +342,7 @@ graph_resolve_revision(const MgGraph *g, const char *target)
 			 len < 4 ?
 			 errdetail("No revision has this id; prefixes must have at least 4 characters.") :
 			 errdetail("No registered revision has this id or starts with it."),
-			 errhint("Targets are \"head\", \"heads\", a revision id, a unique prefix of one, or \"+N\".")));
+			 errhint("Targets are \"head\", \"heads\", \"base\", a revision id, a unique prefix of one, \"+N\" and \"-N\".")));
 	return -1;					/* keep compiler quiet */
 }
 
@@ -377,35 +382,24 @@ bad:
 }
 
 /*
- * The revisions an upgrade to target applies, in topological order: the
- * target and its ancestors that applied[] does not mark.  Returns a
- * palloc'd array and sets *nplan.  The graph must have no cycle.
- *
- * Targets: "head" (the single head; none when the graph is empty),
- * "heads", "+N" (the next N pending revisions toward the heads), a revision
- * id or a unique prefix.  "base" and "-N" go down and are refused here.
+ * Set mark[] for the target's closure: the revisions a database at target
+ * has applied.  "head" is the single head and its ancestors (an error
+ * lists the heads when there are several; nothing when the graph is
+ * empty), "heads" every revision, a revision id or unique prefix that
+ * revision and its ancestors, "base" nothing.  Relative steps are the
+ * callers' business.  heads_verb ("upgrade to", "stamp") completes the
+ * hint of the several-heads error.
  */
-int *
-graph_plan_upgrade(const MgGraph *g, const bool *applied, const char *target, int *nplan)
+static void
+mark_target(const MgGraph *g, const char *target, bool *mark, const char *heads_verb)
 {
-	bool	   *mark = palloc0(sizeof(bool) * Max(g->n, 1));
-	int		   *plan = palloc(sizeof(int) * Max(g->n, 1));
 	int		   *heads;
 	int			nheads = graph_heads(g, &heads);
-	int			step = parse_relative_step(target);
 	int			i;
 
-	Assert(g->norder == g->n);
-	*nplan = 0;
-
-	if (step < 0 || strcmp(target, "base") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_INVALID_TARGET),
-				 errmsg("target \"%s\" is below the applied revisions", target),
-				 errdetail("An upgrade only applies revisions; \"base\" and \"-N\" name downgrades."),
-				 errhint("Upgrade to \"head\", \"heads\", a revision id or \"+N\".")));
-
-	if (strcmp(target, "head") == 0)
+	if (strcmp(target, "base") == 0)
+		;
+	else if (strcmp(target, "head") == 0)
 	{
 		if (nheads > 1)
 		{
@@ -418,19 +412,51 @@ graph_plan_upgrade(const MgGraph *g, const bool *applied, const char *target, in
 					(errcode(ERRCODE_MG_SEVERAL_HEADS),
 					 errmsg("target \"head\" is ambiguous: the project has %d heads", nheads),
 					 errdetail("Heads: %s.", list.data),
-					 errhint("Register a merge revision whose parents are the heads, or upgrade to \"heads\".")));
+					 errhint("Register a merge revision whose parents are the heads, or %s \"heads\".",
+							 heads_verb)));
 		}
 		for (i = 0; i < nheads; i++)
 			graph_mark_ancestors(g, heads[i], mark);
 	}
-	else if (strcmp(target, "heads") == 0 || step > 0)
+	else if (strcmp(target, "heads") == 0)
 	{
 		for (i = 0; i < nheads; i++)
 			graph_mark_ancestors(g, heads[i], mark);
 	}
 	else
 		graph_mark_ancestors(g, graph_resolve_revision(g, target), mark);
+	pfree(heads);
+}
 
+/*
+ * The revisions an upgrade to target applies, in topological order: the
+ * target and its ancestors that applied[] does not mark.  Returns a
+ * palloc'd array and sets *nplan.  The graph must have no cycle.
+ *
+ * Targets: "head" (the single head; none when the graph is empty),
+ * "heads", "+N" (the next N pending revisions in topological order), a
+ * revision id or a unique prefix.  "base" and "-N" go down and are
+ * refused here.
+ */
+int *
+graph_plan_upgrade(const MgGraph *g, const bool *applied, const char *target, int *nplan)
+{
+	bool	   *mark = palloc0(sizeof(bool) * Max(g->n, 1));
+	int		   *plan = palloc(sizeof(int) * Max(g->n, 1));
+	int			step = parse_relative_step(target);
+	int			i;
+
+	Assert(g->norder == g->n);
+	*nplan = 0;
+
+	if (step < 0 || strcmp(target, "base") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_TARGET),
+				 errmsg("target \"%s\" is below the applied revisions", target),
+				 errdetail("An upgrade only applies revisions; \"base\" and \"-N\" name downgrades."),
+				 errhint("Upgrade to \"head\", \"heads\", a revision id or \"+N\"; go down with migrate_downgrade.")));
+
+	mark_target(g, step > 0 ? "heads" : target, mark, "upgrade to");
 	for (i = 0; i < g->norder; i++)
 	{
 		int			node = g->order[i];
@@ -450,6 +476,89 @@ graph_plan_upgrade(const MgGraph *g, const bool *applied, const char *target, in
 	}
 
 	pfree(mark);
-	pfree(heads);
 	return plan;
+}
+
+/*
+ * The revisions a downgrade to target reverts, children before parents
+ * (reverse topological order): the applied revisions that are neither the
+ * target nor its ancestors.  Returns a palloc'd array and sets *nplan.
+ * applied[] must be closed under ancestors (every parent of an applied
+ * revision applied), so reverting in this order never leaves a revision
+ * applied without its parents.  The graph must have no cycle.
+ *
+ * Targets: "base" (revert everything), "-N" (the last N applied revisions
+ * in topological order), an applied revision id or a unique prefix.
+ * "head", "heads" and "+N" go up and are refused here.
+ */
+int *
+graph_plan_downgrade(const MgGraph *g, const bool *applied, const char *target, int *nplan)
+{
+	bool	   *keep = palloc0(sizeof(bool) * Max(g->n, 1));
+	int		   *plan = palloc(sizeof(int) * Max(g->n, 1));
+	int			step = parse_relative_step(target);
+	int			i;
+
+	Assert(g->norder == g->n);
+	*nplan = 0;
+
+	if (step > 0 || strcmp(target, "head") == 0 || strcmp(target, "heads") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_TARGET),
+				 errmsg("target \"%s\" is above the applied revisions", target),
+				 errdetail("A downgrade only reverts revisions; \"head\", \"heads\" and \"+N\" name upgrades."),
+				 errhint("Downgrade to \"base\", an applied revision id or \"-N\"; go up with migrate_upgrade.")));
+
+	if (step == 0 && strcmp(target, "base") != 0)
+	{
+		int			node = graph_resolve_revision(g, target);
+
+		if (!applied[node])
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_TARGET),
+					 errmsg("target \"%s\" is not applied", g->ids[node]),
+					 errdetail("A downgrade goes back to a revision that is applied now, reverting what was applied after it."),
+					 errhint("Upgrade to \"%s\" instead, or downgrade to one of its applied ancestors.", g->ids[node])));
+		graph_mark_ancestors(g, node, keep);
+	}
+
+	for (i = g->norder - 1; i >= 0; i--)
+	{
+		int			node = g->order[i];
+
+		if (applied[node] && !keep[node])
+			plan[(*nplan)++] = node;
+	}
+
+	if (step < 0)
+	{
+		if (*nplan < -step)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_TARGET),
+					 errmsg("cannot downgrade by %d revisions: %d applied", -step, *nplan),
+					 errhint("Downgrade to \"base\" to revert every applied revision.")));
+		*nplan = -step;
+	}
+
+	pfree(keep);
+	return plan;
+}
+
+/*
+ * The applied set a database at target has: a palloc'd array of g->n
+ * flags.  Targets as for mark_target; relative steps are refused, since
+ * they only mean something from a given applied set.
+ */
+bool *
+graph_target_closure(const MgGraph *g, const char *target)
+{
+	bool	   *mark = palloc0(sizeof(bool) * Max(g->n, 1));
+
+	if (parse_relative_step(target) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_TARGET),
+				 errmsg("relative target \"%s\" cannot be stamped", target),
+				 errhint("Stamp \"head\", \"heads\", \"base\" or a revision id.")));
+	mark_target(g, target, mark, "stamp");
+	return mark;
 }

@@ -14,13 +14,17 @@
  * A DAG of revisions.  Nodes are numbered 0..n-1 in the order given to
  * graph_build; ids and parent names are borrowed, not copied.
  */
+#define GRAPH_MISSING	(-1)
+#define GRAPH_SELF		(-2)
+
 typedef struct MgGraph
 {
 	int			n;
 	const char **ids;
 	int		   *nparents;
-	int		  **parents;		/* node numbers, -1 for a parent not in the
-								 * graph */
+	int		  **parents;		/* node numbers, or GRAPH_MISSING for a
+								 * parent not in the graph, GRAPH_SELF for
+								 * the node itself (both ignored for order) */
 	const char ***parent_ids;	/* the parents' names, as registered */
 	int		   *nchildren;
 	int		  **children;
@@ -37,5 +41,8 @@ extern int	graph_heads(const MgGraph *g, int **heads);
 extern char *graph_describe_cycle(const MgGraph *g);
 extern int *graph_plan_upgrade(const MgGraph *g, const bool *applied,
 							   const char *target, int *nplan);
+extern int *graph_plan_downgrade(const MgGraph *g, const bool *applied,
+								 const char *target, int *nplan);
+extern bool *graph_target_closure(const MgGraph *g, const char *target);
 
 #endif							/* MG_GRAPH_H */

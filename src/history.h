@@ -13,7 +13,8 @@
 /* One row of the audit log; NULL strings and -1 counts are stored as null. */
 typedef struct MgHistoryEntry
 {
-	const char *event;			/* register, update, unregister, upgrade */
+	const char *event;			/* register, update, unregister, upgrade,
+								 * downgrade, stamp, unstamp, repair */
 	const char *revision;
 	const char *checksum;
 	const char *previous_checksum;

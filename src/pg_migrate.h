@@ -39,6 +39,8 @@
 #define ERRCODE_MG_INVALID_ARGUMENT		MAKE_SQLSTATE('M','G','0','1','8')
 #define ERRCODE_MG_NOT_REGISTERED		MAKE_SQLSTATE('M','G','0','1','9')
 #define ERRCODE_MG_UNSUPPORTED_STATEMENT	MAKE_SQLSTATE('M','G','0','2','0')
+#define ERRCODE_MG_MISSING_DOWN_SCRIPT	MAKE_SQLSTATE('M','G','0','2','1')
+#define ERRCODE_MG_NOT_APPLIED			MAKE_SQLSTATE('M','G','0','2','2')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128

@@ -39,6 +39,8 @@ static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
 static char *join_ids(char **ids, int n);
+static void insert_applied(const char *project, const char *role,
+						   const MgAppliedRecord *records, int n);
 
 /*
  * True when project was found fully applied at head and nothing changed in
@@ -136,7 +138,8 @@ mg_registry_load(const char *project)
 }
 
 /*
- * Load the up scripts of the given registered revisions (graph nodes).
+ * Load the up and down scripts of the given registered revisions (graph
+ * nodes).
  */
 void
 mg_registry_load_scripts(MgState *state, const int *nodes, int n)
@@ -164,6 +167,7 @@ mg_registry_load_scripts(MgState *state, const int *nodes, int n)
 
 		Assert(node >= 0);
 		state->revisions[node].up = get_text(i, 2);
+		state->revisions[node].down = get_text(i, 3);
 	}
 	mg_owner_end(&scope);
 }
@@ -193,6 +197,38 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 						   const MgAppliedRecord *records, int n)
 {
 	MgOwnerScope scope;
+	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * Max(n, 1));
+	int			i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		const MgAppliedRecord *r = &records[i];
+
+		entries[i].event = "upgrade";
+		entries[i].revision = r->rev->id;
+		entries[i].checksum = r->rev->checksum;
+		entries[i].started_at = r->started;
+		entries[i].finished_at = r->finished;
+		entries[i].statements = r->statements;
+		entries[i].attempts = r->attempts;
+	}
+
+	mg_owner_begin(&scope);
+	insert_applied(state->project, role, records, n);
+	mg_history_record(state->project, target, role, entries, n);
+	mg_owner_end(&scope);
+}
+
+/*
+ * Insert the applied rows of records, with their registered checksums, in
+ * one statement.  The caller must be in an owner scope.
+ */
+static void
+insert_applied(const char *project, const char *role,
+			   const MgAppliedRecord *records, int n)
+{
 	Datum		values[8];
 	Datum	   *ids = palloc(sizeof(Datum) * n);
 	Datum	   *checksums = palloc(sizeof(Datum) * n);
@@ -200,11 +236,8 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 	Datum	   *finished = palloc(sizeof(Datum) * n);
 	Datum	   *statements = palloc(sizeof(Datum) * n);
 	Datum	   *attempts = palloc(sizeof(Datum) * n);
-	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * n);
 	int			i;
 
-	if (n == 0)
-		return;
 	for (i = 0; i < n; i++)
 	{
 		const MgAppliedRecord *r = &records[i];
@@ -215,16 +248,8 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 		finished[i] = TimestampTzGetDatum(r->finished);
 		statements[i] = Int32GetDatum(r->statements);
 		attempts[i] = Int32GetDatum(r->attempts);
-
-		entries[i].event = "upgrade";
-		entries[i].revision = r->rev->id;
-		entries[i].checksum = r->rev->checksum;
-		entries[i].started_at = r->started;
-		entries[i].finished_at = r->finished;
-		entries[i].statements = r->statements;
-		entries[i].attempts = r->attempts;
 	}
-	values[0] = CStringGetTextDatum(state->project);
+	values[0] = CStringGetTextDatum(project);
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(role));
 	values[2] = mg_array(ids, NULL, n, TEXTOID);
 	values[3] = mg_array(checksums, NULL, n, TEXTOID);
@@ -232,11 +257,169 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 	values[5] = mg_array(finished, NULL, n, TIMESTAMPTZOID);
 	values[6] = mg_array(statements, NULL, n, INT4OID);
 	values[7] = mg_array(attempts, NULL, n, INT4OID);
+	mg_catalog_exec(MGQ_INSERT_APPLIED, values, NULL);
+}
+
+/*
+ * Record the n revisions a downgrade to target reverted for role: their
+ * applied rows go, a history row each says so.
+ */
+void
+mg_registry_record_reverted(const MgState *state, const char *target, const char *role,
+							const MgAppliedRecord *records, int n)
+{
+	MgOwnerScope scope;
+	Datum		values[2];
+	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
+	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * Max(n, 1));
+	int			i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		const MgAppliedRecord *r = &records[i];
+
+		ids[i] = r->rev->id;
+		entries[i].event = "downgrade";
+		entries[i].revision = r->rev->id;
+		entries[i].checksum = r->rev->applied_checksum;
+		entries[i].started_at = r->started;
+		entries[i].finished_at = r->finished;
+		entries[i].statements = r->statements;
+		entries[i].attempts = r->attempts;
+	}
+	values[0] = CStringGetTextDatum(state->project);
+	values[1] = mg_text_array(ids, n);
 
 	mg_owner_begin(&scope);
-	mg_catalog_exec(MGQ_INSERT_APPLIED, values, NULL);
+	mg_catalog_exec(MGQ_DELETE_APPLIED, values, NULL);
 	mg_history_record(state->project, target, role, entries, n);
 	mg_owner_end(&scope);
+}
+
+/*
+ * Record a stamp to target for role: the added revisions (graph nodes)
+ * become applied with their registered checksums, without having run; the
+ * removed ones (indexes into state->revisions, possibly unregistered) are
+ * no longer applied.  A history row each, "stamp" or "unstamp".
+ */
+void
+mg_registry_record_stamp(const MgState *state, const char *target, const char *role,
+						 const int *added, int nadded, const int *removed, int nremoved)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	MgOwnerScope scope;
+	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * Max(nadded + nremoved, 1));
+	MgAppliedRecord *records = palloc0(sizeof(MgAppliedRecord) * Max(nadded, 1));
+	char	  **removed_ids = palloc(sizeof(char *) * Max(nremoved, 1));
+	Datum		values[8];
+	int			i;
+
+	for (i = 0; i < nadded; i++)
+	{
+		const MgRevision *rev = &state->revisions[added[i]];
+
+		records[i].rev = rev;
+		records[i].started = now;
+		records[i].finished = now;
+		entries[i].event = "stamp";
+		entries[i].revision = rev->id;
+		entries[i].checksum = rev->checksum;
+	}
+	for (i = 0; i < nremoved; i++)
+	{
+		const MgRevision *rev = &state->revisions[removed[i]];
+		MgHistoryEntry *e = &entries[nadded + i];
+
+		removed_ids[i] = rev->id;
+		e->event = "unstamp";
+		e->revision = rev->id;
+		e->checksum = rev->applied_checksum;
+	}
+	for (i = 0; i < nadded + nremoved; i++)
+	{
+		entries[i].started_at = now;
+		entries[i].finished_at = now;
+		entries[i].statements = -1;
+		entries[i].attempts = -1;
+	}
+
+	mg_owner_begin(&scope);
+	if (nremoved > 0)
+	{
+		values[0] = CStringGetTextDatum(state->project);
+		values[1] = mg_text_array(removed_ids, nremoved);
+		mg_catalog_exec(MGQ_DELETE_APPLIED, values, NULL);
+	}
+	if (nadded > 0)
+		insert_applied(state->project, role, records, nadded);
+	if (nadded + nremoved > 0)
+		mg_history_record(state->project, target, role, entries, nadded + nremoved);
+	mg_owner_end(&scope);
+}
+
+/*
+ * Accept the registered checksum of applied revision as the one it was
+ * applied with, after an intended edit of its script; return "repaired",
+ * or "unchanged" when there was no drift.  Recorded in the history with
+ * both checksums.
+ */
+const char *
+mg_registry_repair(const char *project, const char *revision)
+{
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	TimestampTz started = GetCurrentTimestamp();
+	MgOwnerScope scope;
+	Datum		values[3];
+	char	   *checksum;
+	char	   *applied_checksum;
+	MgHistoryEntry entry = {0};
+
+	mg_check_revision_id(revision, "revision");
+	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_repair");
+
+	values[0] = CStringGetTextDatum(project);
+	values[1] = CStringGetTextDatum(revision);
+
+	mg_owner_begin(&scope);
+	mg_catalog_exec(MGQ_GET_REVISION, values, NULL);
+	checksum = get_text(0, 2);
+	applied_checksum = get_text(0, 6);
+	if (checksum == NULL)
+		ereport(ERROR,
+				(errcode(applied_checksum ? ERRCODE_MG_NOT_REGISTERED : ERRCODE_MG_UNKNOWN_REVISION),
+				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project),
+				 applied_checksum ?
+				 errdetail("It is applied, but its script is no longer registered, so there is no checksum to accept.") : 0,
+				 errhint("Register the revision's script first.")));
+	if (applied_checksum == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_NOT_APPLIED),
+				 errmsg("revision \"%s\" is not applied", revision),
+				 errdetail("Repair accepts an edited script of an applied revision; an unapplied revision is checked when it is applied."),
+				 errhint("Nothing needs repairing; migrate_register updates an unapplied revision.")));
+
+	if (strcmp(checksum, applied_checksum) == 0)
+	{
+		mg_owner_end(&scope);
+		return "unchanged";
+	}
+
+	values[2] = CStringGetTextDatum(checksum);
+	mg_catalog_exec(MGQ_REPAIR_APPLIED, values, NULL);
+
+	entry.event = "repair";
+	entry.revision = revision;
+	entry.checksum = checksum;
+	entry.previous_checksum = applied_checksum;
+	entry.started_at = started;
+	entry.finished_at = GetCurrentTimestamp();
+	entry.statements = -1;
+	entry.attempts = -1;
+	mg_history_record(project, NULL, role, &entry, 1);
+	mg_owner_end(&scope);
+	return "repaired";
 }
 
 /*

@@ -24,6 +24,7 @@ typedef struct MgRevision
 	char	   *applied_checksum;
 	TimestampTz applied_at;
 	char	   *up;				/* loaded by mg_registry_load_scripts */
+	char	   *down;			/* loaded with up; NULL when there is none */
 } MgRevision;
 
 /*
@@ -44,7 +45,7 @@ extern bool mg_registry_is_clean(const char *project);
 extern MgState *mg_registry_load(const char *project);
 extern void mg_registry_load_scripts(MgState *state, const int *nodes, int n);
 extern void mg_registry_mark_clean(const MgState *state);
-/* A revision an upgrade applied, to be recorded. */
+/* A revision an upgrade applied or a downgrade reverted, to be recorded. */
 typedef struct MgAppliedRecord
 {
 	const MgRevision *rev;
@@ -57,6 +58,13 @@ typedef struct MgAppliedRecord
 extern void mg_registry_record_applied(const MgState *state, const char *target,
 									   const char *role,
 									   const MgAppliedRecord *records, int n);
+extern void mg_registry_record_reverted(const MgState *state, const char *target,
+										const char *role,
+										const MgAppliedRecord *records, int n);
+extern void mg_registry_record_stamp(const MgState *state, const char *target,
+									 const char *role, const int *added, int nadded,
+									 const int *removed, int nremoved);
+extern const char *mg_registry_repair(const char *project, const char *revision);
 extern const char *mg_registry_register(const char *project, const char *revision,
 										const char *up, const char *down,
 										char **parents, int nparents, bool parents_given,

@@ -53,12 +53,12 @@ static void position_of(const char *sql, int offset, int *line, int *column);
 static int	char_to_byte(const char *sql, int chars);
 
 /*
- * Parse sql, the up script of revision in project, and classify it.
- * Raises an error for anything no runner can run.  The result lives in
- * CurrentMemoryContext.
+ * Parse sql, the up script (or with down, the down script) of revision in
+ * project, and classify it.  Raises an error for anything no runner can
+ * run.  The result lives in CurrentMemoryContext.
  */
 MgScript *
-mg_script_parse(const char *project, const char *revision, const char *sql)
+mg_script_parse(const char *project, const char *revision, const char *sql, bool down)
 {
 	MgScript   *script = palloc0(sizeof(MgScript));
 	MgScriptErrorContext ctx;
@@ -67,6 +67,7 @@ mg_script_parse(const char *project, const char *revision, const char *sql)
 	script->project = project;
 	script->revision = revision;
 	script->sql = sql;
+	script->down = down;
 	script->first_number = 1;
 	script->nontx_index = -1;
 
@@ -110,10 +111,11 @@ mg_script_parse(const char *project, const char *revision, const char *sql)
 
 /*
  * Refuse a script holding a statement that cannot run in a transaction
- * block, naming the statement and where it is.
+ * block, naming the statement and where it is.  function is the caller
+ * that runs revisions in one transaction ("migrate_upgrade").
  */
 void
-mg_script_refuse_non_transactional(const MgScript *script)
+mg_script_refuse_non_transactional(const MgScript *script, const char *function)
 {
 	MgScriptErrorContext ctx;
 
@@ -124,9 +126,9 @@ mg_script_refuse_non_transactional(const MgScript *script)
 	mg_script_context_statement(&ctx, script->nontx_index);
 	ereport(ERROR,
 			(errcode(ERRCODE_MG_NON_TRANSACTIONAL),
-			 errmsg("%s cannot run inside migrate_upgrade", script->nontx_name),
-			 errdetail("migrate_upgrade applies every revision in one transaction, and %s cannot run in a transaction block.",
-					   script->nontx_name),
+			 errmsg("%s cannot run inside %s", script->nontx_name, function),
+			 errdetail("%s runs every revision in one transaction, and %s cannot run in a transaction block.",
+					   function, script->nontx_name),
 			 errhint("Put the statement in a revision of its own and apply it with the per-revision runner CALL migrate_run(), which runs such statements at top level.")));
 }
 
@@ -366,16 +368,19 @@ script_error_callback(void *arg)
 
 	if (offset < 0)
 	{
-		errcontext("revision \"%s\" of project \"%s\"", script->revision, script->project);
+		errcontext("%srevision \"%s\" of project \"%s\"",
+				   script->down ? "down script of " : "", script->revision, script->project);
 		return;
 	}
 
 	position_of(script->sql, offset, &line, &column);
 	if (ctx->stmt_number > 0)
-		errcontext("revision \"%s\" of project \"%s\", statement %d, line %d, column %d",
+		errcontext("%srevision \"%s\" of project \"%s\", statement %d, line %d, column %d",
+				   script->down ? "down script of " : "",
 				   script->revision, script->project, ctx->stmt_number, line, column);
 	else
-		errcontext("revision \"%s\" of project \"%s\", line %d, column %d",
+		errcontext("%srevision \"%s\" of project \"%s\", line %d, column %d",
+				   script->down ? "down script of " : "",
 				   script->revision, script->project, line, column);
 }
 

@@ -15,6 +15,7 @@ typedef struct MgScript
 	const char *project;
 	const char *revision;
 	const char *sql;
+	bool		down;			/* a down script, not an up script */
 	List	   *stmts;			/* RawStmts to run, wrapper removed */
 	int			first_number;	/* file-order number of stmts' first */
 	bool		unwrapped;		/* a BEGIN ... COMMIT wrapper was removed */
@@ -37,8 +38,9 @@ typedef struct MgScriptErrorContext
 } MgScriptErrorContext;
 
 extern MgScript *mg_script_parse(const char *project, const char *revision,
-								 const char *sql);
-extern void mg_script_refuse_non_transactional(const MgScript *script);
+								 const char *sql, bool down);
+extern void mg_script_refuse_non_transactional(const MgScript *script,
+											   const char *function);
 extern void mg_script_context_push(MgScriptErrorContext *ctx, const MgScript *script);
 extern void mg_script_context_statement(MgScriptErrorContext *ctx, int index);
 extern void mg_script_context_pop(MgScriptErrorContext *ctx);

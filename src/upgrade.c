@@ -85,37 +85,18 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	{
 		MgRevision *rev = &state->revisions[plan[i]];
 
-		scripts[i] = mg_script_parse(project, rev->id, rev->up);
-		mg_script_refuse_non_transactional(scripts[i]);
+		scripts[i] = mg_script_parse(project, rev->id, rev->up, false);
+		mg_script_refuse_non_transactional(scripts[i], "migrate_upgrade");
 	}
 
 	if (dry_run)
 	{
 		for (i = 0; i < nplan; i++)
-		{
-			MgStep	   *step = palloc0(sizeof(MgStep));
-
-			step->revision = state->revisions[plan[i]].id;
-			step->action = "pending";
-			step->duration_us = -1;
-			step->statements = list_length(scripts[i]->stmts);
-			steps = lappend(steps, step);
-		}
+			steps = lappend(steps, mg_step_planned(scripts[i], "pending"));
 		return steps;
 	}
 
-	mg_lock_mark_migration(true);
-	mg_executor_begin();
-	PG_TRY();
-	{
-		steps = apply_plan(state, target, plan, nplan, scripts);
-	}
-	PG_FINALLY();
-	{
-		mg_executor_end();
-		mg_lock_mark_migration(false);
-	}
-	PG_END_TRY();
+	steps = apply_plan(state, target, plan, nplan, scripts);
 
 	if (fully_applied(state))
 		mg_registry_mark_clean(state);
@@ -139,10 +120,10 @@ mg_plan(MgState *state, const char *target, int *nplan)
 }
 
 /*
- * Step 4: apply each planned revision, then record them all.  Each
- * revision's work happens in a memory context reset after it.  Recording
- * at the end, in the same transaction, is as atomic as recording after
- * each revision, and costs two statements instead of two per revision.
+ * Step 4: apply the planned revisions (executor.c), then record them all.
+ * Recording at the end, in the same transaction, is as atomic as recording
+ * after each revision, and costs two statements instead of two per
+ * revision.
  */
 static List *
 apply_plan(MgState *state, const char *target, int *plan, int nplan,
@@ -150,44 +131,31 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 {
 	List	   *steps = NIL;
 	char	   *role = GetUserNameFromId(GetUserId(), false);
+	MgRun	   *runs = palloc0(sizeof(MgRun) * nplan);
 	MgAppliedRecord *records = palloc(sizeof(MgAppliedRecord) * nplan);
-	MemoryContext applycontext;
-	MemoryContext oldcontext;
 	int			i;
 
-	applycontext = AllocSetContextCreate(CurrentMemoryContext,
-										 "pg_migrate apply context",
-										 ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < nplan; i++)
+	{
+		runs[i].script = scripts[i];
+		runs[i].verb = "applying";
+		runs[i].step = i + 1;
+		runs[i].nsteps = nplan;
+	}
+	mg_execute_plan(runs, nplan);
+
 	for (i = 0; i < nplan; i++)
 	{
 		MgRevision *rev = &state->revisions[plan[i]];
-		MgAppliedRecord *record = &records[i];
-		MgStep	   *step = palloc0(sizeof(MgStep));
-		MgRun		run = {scripts[i], "applying", i + 1, nplan};
-
-		ereport(NOTICE,
-				(errmsg("applying %s (%d/%d)", rev->id, i + 1, nplan)));
-
-		oldcontext = MemoryContextSwitchTo(applycontext);
-		record->rev = rev;
-		record->started = GetCurrentTimestamp();
-		mg_execute_run(&run);
-		record->finished = GetCurrentTimestamp();
-		record->statements = run.statements;
-		record->attempts = run.attempts;
-		MemoryContextSwitchTo(oldcontext);
-		MemoryContextReset(applycontext);
 
 		rev->applied = true;
-		step->revision = rev->id;
-		step->action = "applied";
-		step->duration_us = record->finished - record->started;
-		step->statements = record->statements;
-		step->attempts = record->attempts;
-		steps = lappend(steps, step);
+		records[i].rev = rev;
+		records[i].started = runs[i].started;
+		records[i].finished = runs[i].finished;
+		records[i].statements = runs[i].statements;
+		records[i].attempts = runs[i].attempts;
+		steps = lappend(steps, mg_step_of_run(&runs[i], "applied"));
 	}
-	MemoryContextDelete(applycontext);
-
 	mg_registry_record_applied(state, target, role, records, nplan);
 	return steps;
 }

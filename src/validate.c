@@ -35,7 +35,7 @@ static List *add_problem(List *problems, const char *severity, const char *revis
 						 const char *detail, const char *hint);
 
 /*
- * Missing parents, cycles, several heads.
+ * Missing, self- and duplicate parents, a cycle, several heads.
  */
 List *
 mg_validate_graph(const MgState *state)
@@ -50,14 +50,34 @@ mg_validate_graph(const MgState *state)
 
 	for (i = 0; i < g->n; i++)
 		for (j = 0; j < g->nparents[i]; j++)
-			if (g->parents[i][j] < 0)
+		{
+			const char *parent = g->parent_ids[i][j];
+			int			k;
+
+			if (g->parents[i][j] == GRAPH_MISSING)
 				problems = add_problem(problems, "error", g->ids[i], "missing parent",
 									   ERRCODE_MG_INVALID_GRAPH,
 									   psprintf("parent \"%s\" of revision \"%s\" is not registered",
-												g->parent_ids[i][j], g->ids[i]),
+												parent, g->ids[i]),
 									   psprintf("Revision \"%s\" names parent \"%s\", which the registry does not have.",
-												g->ids[i], g->parent_ids[i][j]),
+												g->ids[i], parent),
 									   "Register the parent, or register the revision again with the right parents.");
+			else if (g->parents[i][j] == GRAPH_SELF)
+				problems = add_problem(problems, "error", g->ids[i], "self-parent",
+									   ERRCODE_MG_INVALID_GRAPH,
+									   psprintf("revision \"%s\" is its own parent", g->ids[i]),
+									   psprintf("Revision \"%s\" lists itself among its parents.", g->ids[i]),
+									   "Register the revision again with its real parents.");
+			for (k = 0; k < j; k++)
+				if (strcmp(g->parent_ids[i][k], parent) == 0)
+					problems = add_problem(problems, "error", g->ids[i], "duplicate parent",
+										   ERRCODE_MG_INVALID_GRAPH,
+										   psprintf("revision \"%s\" lists parent \"%s\" twice",
+													g->ids[i], parent),
+										   psprintf("Revision \"%s\" names parent \"%s\" more than once.",
+													g->ids[i], parent),
+										   "Register the revision again, listing each parent once.");
+		}
 
 	cycle = graph_describe_cycle(g);
 	if (cycle != NULL)
@@ -181,7 +201,7 @@ parse_script(void *arg)
 {
 	ParseWork  *work = arg;
 
-	work->script = mg_script_parse(work->project, work->rev->id, work->rev->up);
+	work->script = mg_script_parse(work->project, work->rev->id, work->rev->up, false);
 }
 
 /*
