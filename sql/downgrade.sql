@@ -171,6 +171,10 @@ UPDATE migrate.revision SET parents = '{D}' WHERE revision = 'A';
 SELECT * FROM migrate_stamp('A');
 SELECT * FROM migrate_downgrade('base');
 UPDATE migrate.revision SET parents = '{}' WHERE revision = 'A';
+-- a down script may be added to an applied revision at any time
+SELECT migrate_register('G', 'CREATE TABLE dg_g (id int);', '', parents => '{F}');
+SELECT migrate_register('I', 'SELECT 22', '', parents => '{H}');
+SELECT migrate_register('B2', 'SELECT 5', '', parents => '{A}');
 -- dry runs take no lock and work in a read-only transaction; the others do not
 BEGIN READ ONLY;
 SELECT revision, action FROM migrate_downgrade('base', dry_run => true);
@@ -183,5 +187,6 @@ BEGIN READ ONLY;
 SELECT migrate_repair('A');
 ROLLBACK;
 
+DROP VIEW tables, applied;
 DROP EXTENSION pg_migrate;
 DROP TABLE dg_a, dg_b, dg_c, dg_d, dg_e;

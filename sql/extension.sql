@@ -37,3 +37,29 @@ ALTER EXTENSION pg_migrate SET SCHEMA pg_catalog;
 
 DROP EXTENSION pg_migrate;
 SELECT count(*) FROM pg_namespace WHERE nspname = 'migrate';
+
+-- Every upgrade path ends where a fresh install does: the same member
+-- objects, the same function signatures, comments and privileges.
+CREATE TEMP VIEW members AS
+  SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
+         CASE WHEN d.classid = 'pg_proc'::regclass THEN
+           (SELECT format('%s returns %s; %s; acl %s',
+                          p.oid::regprocedure, pg_get_function_result(p.oid),
+                          obj_description(p.oid, 'pg_proc'), p.proacl)
+              FROM pg_proc p WHERE p.oid = d.objid)
+         END AS definition
+    FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+   WHERE e.extname = 'pg_migrate' AND d.deptype = 'e';
+CREATE EXTENSION pg_migrate VERSION '0.1.0';
+ALTER EXTENSION pg_migrate UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate';
+CREATE TEMP TABLE updated AS SELECT * FROM members;
+DROP EXTENSION pg_migrate;
+CREATE EXTENSION pg_migrate;
+CREATE TEMP TABLE fresh AS SELECT * FROM members;
+SELECT count(*) > 0 AS has_members FROM fresh;
+(SELECT 'only after update' AS "where", * FROM updated EXCEPT SELECT 'only after update', * FROM fresh)
+UNION ALL
+(SELECT 'only when fresh', * FROM fresh EXCEPT SELECT 'only when fresh', * FROM updated);
+DROP EXTENSION pg_migrate;
+
