@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * reader.h
+ *	  Reading a folder of migration files: pg_migrate's own format (a
+ *	  superset of dbmate's), golang-migrate pairs, diesel/sqlx folders and
+ *	  Flyway.  One source, compiled into the extension (server-side
+ *	  directory sync) and, with -DFRONTEND, into the pg_migrate client.
+ *
+ * The reader never registers anything and never raises an error for a bad
+ * file: it collects every problem, each naming the file and line, so the
+ * caller can refuse the whole folder with all of them listed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_READER_H
+#define MG_READER_H
+
+typedef enum MgLayout
+{
+	MG_LAYOUT_DETECT = 0,		/* decide from the files */
+	MG_LAYOUT_PG_MIGRATE,		/* NAME.sql with "-- migrate:" headers and
+								 * sections; dbmate's db/migrations too */
+	MG_LAYOUT_GOLANG_MIGRATE,	/* N_name.up.sql + N_name.down.sql */
+	MG_LAYOUT_DIESEL,			/* NAME/up.sql + NAME/down.sql (diesel,
+								 * sqlx) */
+	MG_LAYOUT_FLYWAY			/* V1__name.sql, V1.1__name.sql,
+								 * U1__name.sql */
+} MgLayout;
+
+/* One revision read from the folder. */
+typedef struct MgFileRevision
+{
+	char	   *id;				/* from the file name, or the revision
+								 * header */
+	char	  **parents;		/* always explicit: the header's, else the
+								 * previous revision in the layout's order;
+								 * none for the first (a root) */
+	int			nparents;
+	char	   *description;	/* NULL when none */
+	char	   *up;				/* the up script, never NULL ("" allowed) */
+	char	   *down;			/* NULL when there is none */
+	bool		nontransactional;	/* dbmate's "transaction:false" */
+	char	   *source;			/* the file(s), relative to the folder, for
+								 * messages */
+} MgFileRevision;
+
+/* What a folder holds, or what is wrong with it. */
+typedef struct MgFileSet
+{
+	MgLayout	layout;			/* the layout given, or the one detected */
+	int			nrevisions;
+	MgFileRevision *revisions;	/* in the layout's order */
+	int			nerrors;
+	char	  **errors;			/* "FILE:LINE: message" (LINE 0 when the
+								 * problem is the file as a whole); when
+								 * there are any, register nothing */
+} MgFileSet;
+
+/*
+ * Read every migration file of dir with the given layout (or detect it).
+ * Never returns NULL; problems are in ->errors.  Allocates with palloc
+ * (the server's memory contexts; in the client, libpgcommon's
+ * fe_memutils).
+ */
+extern MgFileSet *mg_read_directory(const char *dir, MgLayout layout);
+
+/*
+ * The same from memory: nfiles files with relative paths names[i] ("a.sql",
+ * "2024-01-01-000000_x/up.sql") and contents data[i] of lengths lens[i].
+ * mg_read_directory is this after listing and reading the folder; the fuzz
+ * target and the tests call it directly.
+ */
+extern MgFileSet *mg_read_files(int nfiles, const char *const *names,
+								const char *const *data, const size_t *lens,
+								MgLayout layout);
+
+/* "pg_migrate", "dbmate", "golang-migrate", "diesel", "sqlx", "flyway" */
+extern bool mg_layout_from_name(const char *name, MgLayout *layout);
+extern const char *mg_layout_name(MgLayout layout);
+
+/*
+ * A SHA-256, as 64 hex digits, over everything that would be registered for
+ * a revision: id, parents, description, up, down and the
+ * non-transactional flag.  The registry keeps it for each revision, so a
+ * client can skip sending what is already registered as it is.
+ */
+extern char *mg_file_revision_hash(const MgFileRevision *rev);
+
+#endif							/* MG_READER_H */
