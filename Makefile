@@ -38,6 +38,23 @@ endif
 # changes, so that no object keeps an old struct layout.
 $(OBJS): $(wildcard src/*.h)
 
+# The client program, client/, has a Makefile of its own (PGXS builds a
+# PROGRAM or a MODULE_big, not both); build, install and clean it with the
+# extension.  Plain "make" still builds both: PGXS's "all" stays the first
+# target, these only add to it.
+ifneq ($(wildcard $(PGXS)),)
+.PHONY: client-all client-install client-installdirs client-uninstall client-clean
+
+all: client-all
+install: client-install
+installdirs: client-installdirs
+uninstall: client-uninstall
+clean: client-clean
+
+client-all client-install client-installdirs client-uninstall client-clean:
+	$(MAKE) -C client PG_CONFIG='$(PG_CONFIG)' $(patsubst client-%,%,$@)
+endif
+
 # The set-up commands come after PGXS so that plain "make" still builds.
 .PHONY: demo test
 

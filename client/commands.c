@@ -1,0 +1,532 @@
+/*-------------------------------------------------------------------------
+ *
+ * commands.c
+ *	  The client's commands, each one call of the extension's functions.
+ *
+ * run_command does what they share, in this order, so that nothing
+ * touches the database before everything that can be checked locally has
+ * been: read the folder (bad files exit 2 before connecting), connect
+ * (exit 3), sync the folder, run the command.
+ *
+ * With --dir, "up" commits the sync before it upgrades, so a failed
+ * upgrade still leaves the folder registered, as "sync" would.  The
+ * commands that change nothing (plan, up/down --dry-run, status, check,
+ * validate) run the sync and themselves in one transaction that they roll
+ * back: they answer for the folder as it is, and leave the registry as it
+ * was.
+ *
+ * Exit statuses (client.h): 0 done; 1 the database refused or failed the
+ * operation, check found a problem, validate an error; 2 nothing ran
+ * because of what was given: a bad target or argument (MG001, MG002,
+ * MG003, MG005, MG018) or, during the sync, bad files (any other MG
+ * error but the lock and read-only conditions, or bad data, class 22).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <time.h>
+
+#include "catalog/pg_type_d.h"
+
+#include "client.h"
+
+static int	cmd_sync(const ClientOptions *opts);
+static int	cmd_up(const ClientOptions *opts);
+static int	cmd_down(const ClientOptions *opts);
+static int	cmd_plan(const ClientOptions *opts);
+static int	cmd_status(const ClientOptions *opts);
+static int	cmd_check(const ClientOptions *opts);
+static int	cmd_history(const ClientOptions *opts);
+static int	cmd_validate(const ClientOptions *opts);
+static int	cmd_stamp(const ClientOptions *opts);
+static int	run_steps(const ClientOptions *opts, const char *function,
+					  const char *target, bool dry_run);
+static int	failure_status(bool syncing);
+static char *with_project(const ClientOptions *opts, const char *sql_before,
+						  int param, const char *sql_after);
+static char *human_list(const char *array_literal);
+static double elapsed_ms(const struct timespec *start);
+
+static const CommandInfo commands[] = {
+	{"sync", ARG_DIR, false, false, cmd_sync},
+	{"up", ARG_TARGET_OPTIONAL, true, true, cmd_up},
+	{"down", ARG_TARGET_REQUIRED, false, true, cmd_down},
+	{"plan", ARG_TARGET_OPTIONAL, true, false, cmd_plan},
+	{"status", ARG_NONE, true, false, cmd_status},
+	{"check", ARG_NONE, true, false, cmd_check},
+	{"history", ARG_NONE, false, false, cmd_history},
+	{"validate", ARG_NONE, true, false, cmd_validate},
+	{"stamp", ARG_TARGET_REQUIRED, false, false, cmd_stamp},
+	{NULL, ARG_NONE, false, false, NULL}
+};
+
+static SyncResult sync_result;
+
+/* The command called name, or NULL. */
+const CommandInfo *
+find_command(const char *name)
+{
+	const CommandInfo *c;
+
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/*
+ * Run the command opts names (checked by the caller), and return its exit
+ * status.  Exits by itself on bad files (2), no connection (3) and
+ * signals (128 + the signal).
+ */
+int
+run_command(ClientOptions *opts)
+{
+	const CommandInfo *cmd = find_command(opts->command);
+	MgFileSet  *set = NULL;
+	PGconn	   *conn;
+	bool		in_transaction;
+	int			status;
+
+	if (cmd->arg == ARG_DIR)
+		opts->dir = opts->target;
+	if (opts->dir != NULL)
+		set = sync_read_folder(opts);
+
+	conn = client_connect(opts);
+	query_attach(conn, opts);
+
+	/* a folder for a command that changes nothing: sync, answer, undo */
+	in_transaction = set != NULL && cmd->arg != ARG_DIR &&
+		!(strcmp(cmd->name, "up") == 0 && !opts->dry_run);
+	if (in_transaction)
+	{
+		PGresult   *res = query_run("BEGIN", "BEGIN", 0, NULL);
+
+		if (res == NULL)
+			return EXIT_FAILED;
+		PQclear(res);
+	}
+	if (set != NULL)
+	{
+		if (!sync_folder(opts, set, &sync_result))
+		{
+			status = failure_status(true);
+			query_rollback_quietly();
+			PQfinish(conn);
+			return status;
+		}
+		out_field_raw("sync", sync_result.json);
+	}
+
+	status = cmd->run(opts);
+
+	if (in_transaction)
+		query_rollback_quietly();
+	PQfinish(conn);
+	return status;
+}
+
+/*
+ * The exit status for the statement that just failed: EXIT_BAD_INPUT when
+ * what the user gave was refused before anything ran, else EXIT_FAILED.
+ */
+static int
+failure_status(bool syncing)
+{
+	const char *s = query_error_sqlstate();
+	static const char *const bad_argument[] = {
+		"MG001", "MG002", "MG003", "MG005", "MG018", NULL
+	};
+	static const char *const not_the_files[] = {
+		"MG013", "MG014", "MG015", "MG016", "MG017", NULL
+	};
+	int			i;
+
+	for (i = 0; bad_argument[i] != NULL; i++)
+		if (strcmp(s, bad_argument[i]) == 0)
+			return EXIT_BAD_INPUT;
+	if (syncing)
+	{
+		if (strncmp(s, "22", 2) == 0)
+			return EXIT_BAD_INPUT;
+		if (strncmp(s, "MG", 2) == 0)
+		{
+			for (i = 0; not_the_files[i] != NULL; i++)
+				if (strcmp(s, not_the_files[i]) == 0)
+					return EXIT_FAILED;
+			return EXIT_BAD_INPUT;
+		}
+	}
+	return EXIT_FAILED;
+}
+
+/*
+ * sql_before || "project => $param" || sql_after with --project, else with
+ * nothing in between; sql_before ends with ", " when other arguments come
+ * first, which is dropped without --project.
+ */
+static char *
+with_project(const ClientOptions *opts, const char *sql_before, int param,
+			 const char *sql_after)
+{
+	size_t		len = strlen(sql_before);
+
+	if (opts->project != NULL)
+		return psprintf("%sproject => $%d%s", sql_before, param, sql_after);
+	if (len >= 2 && strcmp(sql_before + len - 2, ", ") == 0)
+		len -= 2;
+	return psprintf("%.*s%s", (int) len, sql_before, sql_after);
+}
+
+static double
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000.0 +
+		(now.tv_nsec - start->tv_nsec) / 1000000.0;
+}
+
+/* "{a,b}" as "a, b"; "{}" as "(none)" */
+static char *
+human_list(const char *array_literal)
+{
+	StringInfoData buf;
+	const char *p;
+
+	if (array_literal == NULL || strcmp(array_literal, "{}") == 0)
+		return pg_strdup("(none)");
+	initStringInfo(&buf);
+	for (p = array_literal; *p; p++)
+	{
+		if (*p == '{' || *p == '}' || *p == '"')
+			continue;
+		if (*p == ',')
+			appendStringInfoString(&buf, ", ");
+		else
+			appendStringInfoChar(&buf, *p);
+	}
+	return buf.data;
+}
+
+/* sync DIR: the table of what changed, and the counts */
+static int
+cmd_sync(const ClientOptions *opts)
+{
+	SyncResult *r = &sync_result;
+
+	if (!opts->json)
+	{
+		if (r->changes != NULL)
+			out_table(r->changes);
+		out_line("synced %d revision%s from %s: %d added, %d updated, %d drifted, %d unchanged",
+				 r->revisions, r->revisions == 1 ? "" : "s", opts->dir,
+				 r->added, r->updated, r->drifted, r->unchanged);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Call migrate_upgrade or migrate_downgrade (function) and print its
+ * steps: revision, action, duration, statements, attempts.
+ */
+static int
+run_steps(const ClientOptions *opts, const char *function, const char *target,
+		  bool dry_run)
+{
+	const char *params[3] = {target, dry_run ? "true" : "false", opts->project};
+	bool		up = strcmp(function, "migrate_upgrade") == 0;
+	const char *what = dry_run ? "the plan" : up ? "the upgrade" : "the downgrade";
+	struct timespec start;
+	PGresult   *res;
+	char	   *sql;
+	int			n;
+	double		ms;
+
+	sql = with_project(opts,
+					   psprintf("SELECT revision, action,"
+								" round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
+								" statements, attempts"
+								" FROM %s($1, $2::boolean, ", function),
+					   3, ")");
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	res = query_run(what, sql, opts->project != NULL ? 3 : 2, params);
+	if (res == NULL)
+		return failure_status(false);
+	ms = elapsed_ms(&start);
+	n = PQntuples(res);
+
+	out_field_string("target", target);
+	out_field_raw("dry_run", dry_run ? "true" : "false");
+	out_field_raw("steps", out_rows_json(res));
+	if (!opts->json)
+	{
+		out_table(res);
+		if (n == 0)
+			out_line(up ? "nothing to do: already at %s" : "nothing to revert: already at %s",
+					 target);
+		else if (dry_run)
+			out_line("%s %d revision%s (dry run: nothing changed)",
+					 up ? "would apply" : "would revert", n, n == 1 ? "" : "s");
+		else
+			out_line("%s %d revision%s in %.3f s", up ? "applied" : "reverted",
+					 n, n == 1 ? "" : "s", ms / 1000.0);
+	}
+	PQclear(res);
+	return EXIT_OK;
+}
+
+static int
+cmd_up(const ClientOptions *opts)
+{
+	return run_steps(opts, "migrate_upgrade",
+					 opts->target != NULL ? opts->target : "head", opts->dry_run);
+}
+
+static int
+cmd_plan(const ClientOptions *opts)
+{
+	return run_steps(opts, "migrate_upgrade",
+					 opts->target != NULL ? opts->target : "head", true);
+}
+
+static int
+cmd_down(const ClientOptions *opts)
+{
+	return run_steps(opts, "migrate_downgrade", opts->target, opts->dry_run);
+}
+
+/* stamp TARGET: the revisions marked applied or taken off */
+static int
+cmd_stamp(const ClientOptions *opts)
+{
+	const char *params[2] = {opts->target, opts->project};
+	PGresult   *res;
+	int			stamped = 0;
+	int			unstamped = 0;
+	int			i;
+
+	res = query_run("the stamp",
+					with_project(opts, "SELECT revision, action FROM migrate_stamp($1, ", 2, ")"),
+					opts->project != NULL ? 2 : 1, params);
+	if (res == NULL)
+		return failure_status(false);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		if (strcmp(PQgetvalue(res, i, 1), "stamped") == 0)
+			stamped++;
+		else
+			unstamped++;
+	}
+	out_field_string("target", opts->target);
+	out_field_raw("changes", out_rows_json(res));
+	if (!opts->json)
+	{
+		out_table(res);
+		if (PQntuples(res) == 0)
+			out_line("nothing to change: the applied set is already %s", opts->target);
+		else
+			out_line("%d stamped, %d unstamped", stamped, unstamped);
+	}
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/* status: migrate_status()'s row, one line a column */
+static int
+cmd_status(const ClientOptions *opts)
+{
+	const char *params[1] = {opts->project};
+	PGresult   *res;
+	int			col;
+
+	res = query_run("the status",
+					with_project(opts, "SELECT * FROM migrate_status(", 1, ")"),
+					opts->project != NULL ? 1 : 0, params);
+	if (res == NULL)
+		return failure_status(false);
+	if (PQntuples(res) > 0)
+	{
+		out_field_raw("status", out_row_json(res, 0));
+		if (!opts->json)
+		{
+			int			width = 0;
+
+			for (col = 0; col < PQnfields(res); col++)
+				width = Max(width, (int) strlen(PQfname(res, col)));
+			for (col = 0; col < PQnfields(res); col++)
+			{
+				const char *v = PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col);
+
+				if (PQftype(res, col) == TEXTARRAYOID)
+					v = human_list(v);
+				out_line("%-*s  %s", width, PQfname(res, col), v);
+			}
+		}
+	}
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/* history: the audit log, newest first */
+static int
+cmd_history(const ClientOptions *opts)
+{
+	char		limit[16];
+	const char *params[2] = {limit, opts->project};
+	const char *columns = opts->json ? "*" :
+		"id, event, revision, target, finished_at,"
+		" round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
+		" statements, attempts, role, detail";
+	PGresult   *res;
+
+	snprintf(limit, sizeof(limit), "%d", opts->limit >= 0 ? opts->limit : 100);
+	res = query_run("the history",
+					with_project(opts,
+								 psprintf("SELECT %s FROM migrate_history(\"limit\" => $1::integer, ",
+										  columns),
+								 2, ")"),
+					opts->project != NULL ? 2 : 1, params);
+	if (res == NULL)
+		return failure_status(false);
+	out_field_raw("history", out_rows_json(res));
+	if (!opts->json)
+	{
+		out_table(res);
+		if (PQntuples(res) == 0)
+			out_line("no history");
+	}
+	PQclear(res);
+	return EXIT_OK;
+}
+
+/* validate: every problem; exit 1 when one is an error */
+static int
+cmd_validate(const ClientOptions *opts)
+{
+	const char *params[1] = {opts->project};
+	PGresult   *res;
+	int			errors = 0;
+	int			warnings = 0;
+	int			i;
+
+	res = query_run("the validation",
+					with_project(opts,
+								 "SELECT severity, revision, problem, detail FROM migrate_validate(",
+								 1, ")"),
+					opts->project != NULL ? 1 : 0, params);
+	if (res == NULL)
+		return failure_status(false);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		if (strcmp(PQgetvalue(res, i, 0), "error") == 0)
+			errors++;
+		else
+			warnings++;
+	}
+	out_field_raw("problems", out_rows_json(res));
+	out_field_int("errors", errors);
+	out_field_int("warnings", warnings);
+	if (!opts->json)
+	{
+		out_table(res);
+		if (PQntuples(res) == 0)
+			out_line("no problems found");
+		else
+			out_line("%d error%s, %d warning%s", errors, errors == 1 ? "" : "s",
+					 warnings, warnings == 1 ? "" : "s");
+	}
+	PQclear(res);
+	return errors > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/*
+ * check: one line.  "ok: ..." and exit 0 when the applied heads are the
+ * registry heads, nothing is pending, nothing drifted and validation finds
+ * no error; otherwise "not ok: " and the first of those that fails, exit 1.
+ */
+static int
+cmd_check(const ClientOptions *opts)
+{
+	const char *params[1] = {opts->project};
+	const char *p = opts->project != NULL ? "project => $1" : "";
+	PGresult   *res;
+	char	   *sql;
+	char	   *message;
+	bool		ok = false;
+	int			applied,
+				pending,
+				drifted,
+				errors;
+	const char *project;
+	char	   *applied_heads;
+	char	   *registry_heads;
+	bool		at_heads;
+
+	sql = psprintf("WITH v AS MATERIALIZED (SELECT * FROM migrate_validate(%s)),"
+				   " s AS MATERIALIZED (SELECT * FROM migrate_status(%s))"
+				   " SELECT s.project, s.applied_heads, s.registry_heads,"
+				   " s.applied, s.pending, s.drifted,"
+				   " (SELECT count(*) FROM v WHERE v.severity = 'error') AS errors,"
+				   " (SELECT coalesce(v.revision || ': ', '') || v.problem"
+				   "         || coalesce(' (' || v.detail || ')', '')"
+				   "    FROM v WHERE v.severity = 'error' LIMIT 1) AS first_error,"
+				   " (SELECT array_agg(h ORDER BY h) FROM unnest(s.applied_heads) h)"
+				   "   IS NOT DISTINCT FROM"
+				   " (SELECT array_agg(h ORDER BY h) FROM unnest(s.registry_heads) h) AS at_heads"
+				   " FROM s", p, p);
+	res = query_run("the check", sql, opts->project != NULL ? 1 : 0, params);
+	if (res == NULL)
+		return failure_status(false);
+	if (PQntuples(res) != 1)
+	{
+		PQclear(res);
+		out_message("ERROR", "migrate_status() returned no row");
+		out_set_client_error("migrate_status() returned no row");
+		return EXIT_FAILED;
+	}
+	project = PQgetvalue(res, 0, 0);
+	applied_heads = human_list(PQgetvalue(res, 0, 1));
+	registry_heads = human_list(PQgetvalue(res, 0, 2));
+	applied = atoi(PQgetvalue(res, 0, 3));
+	pending = atoi(PQgetvalue(res, 0, 4));
+	drifted = atoi(PQgetvalue(res, 0, 5));
+	errors = atoi(PQgetvalue(res, 0, 6));
+	at_heads = PQgetvalue(res, 0, 8)[0] == 't';
+
+	if (drifted > 0)
+		message = psprintf("not ok: project %s: %d applied revision%s changed since applied (drift)%s%s",
+						   project, drifted, drifted == 1 ? " has" : "s have",
+						   PQgetisnull(res, 0, 7) ? "" : "; ",
+						   PQgetisnull(res, 0, 7) ? "" : PQgetvalue(res, 0, 7));
+	else if (errors > 0)
+		message = psprintf("not ok: project %s: %d validation error%s; the first: %s",
+						   project, errors, errors == 1 ? "" : "s",
+						   PQgetvalue(res, 0, 7));
+	else if (pending > 0)
+		message = psprintf("not ok: project %s: %d revision%s pending (at %s, head %s)",
+						   project, pending, pending == 1 ? "" : "s",
+						   applied_heads, registry_heads);
+	else if (!at_heads)
+		message = psprintf("not ok: project %s: not at head (applied heads %s, registry heads %s)",
+						   project, applied_heads, registry_heads);
+	else
+	{
+		ok = true;
+		if (applied == 0)
+			message = psprintf("ok: project %s has no revisions registered", project);
+		else
+			message = psprintf("ok: project %s at %s %s (%d applied, nothing pending, no drift)",
+							   project, strchr(applied_heads, ',') ? "heads" : "head",
+							   applied_heads, applied);
+	}
+
+	out_field_string("message", message);
+	out_field_raw("status", out_row_json(res, 0));
+	out_line("%s", message);
+	PQclear(res);
+	return ok ? EXIT_OK : EXIT_FAILED;
+}

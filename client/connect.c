@@ -1,0 +1,418 @@
+/*-------------------------------------------------------------------------
+ *
+ * connect.c
+ *	  Connecting to the server, and waiting for it to come up.
+ *
+ * The connection takes libpq's usual inputs, in psql's order of
+ * precedence: -h, -p and -U, then -d (a database name, a key=value
+ * connection string or a URI, whose values win over the options), then the
+ * PG* environment variables and libpq's defaults.  client_encoding is
+ * UTF8 unless PGCLIENTENCODING or the connection string says otherwise:
+ * migration files are read as UTF-8.
+ *
+ * A deploy job often starts with its database, so the *connection* (never
+ * a migration) is retried, --connect-retries times, with a pause that
+ * starts at RETRY_FIRST_MS and doubles up to RETRY_MAX_MS.  Only failures
+ * that waiting can cure are retried: no answer at all (nothing listens
+ * yet, the host is unreachable, the attempt timed out) and a server that
+ * answers that it is not accepting connections yet (starting up, shutting
+ * down, in recovery without hot standby).  A server that answers and
+ * refuses us (wrong password, no such database or role) is not: libpq's
+ * PQpingParams tells the two apart without our parsing its messages.
+ * Each attempt is reported with the connection string as given, or the
+ * parameters in effect, the password always shown as ****.
+ *
+ * Each attempt runs libpq's non-blocking connect under our own deadline,
+ * --connect-timeout seconds for the attempt as a whole.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/string.h"
+
+#include "client.h"
+
+#define RETRY_FIRST_MS	250
+#define RETRY_MAX_MS	10000
+#define MAX_PARAMS		12
+
+typedef struct ConnParams
+{
+	const char *keywords[MAX_PARAMS + 1];
+	const char *values[MAX_PARAMS + 1];
+	int			n;
+} ConnParams;
+
+static void build_params(ConnParams *params, const ClientOptions *opts,
+						 const char *password);
+static void add_param(ConnParams *params, const char *keyword, const char *value);
+static bool is_conninfo(const char *s);
+static void check_conninfo(const char *conninfo);
+static char *describe_target(const ClientOptions *opts, PGconn *conn);
+static void append_param(StringInfo buf, const char *keyword, const char *value);
+static bool wait_connected(PGconn *conn, int timeout_s, bool *timed_out);
+static bool worth_retrying(const ConnParams *params, int timeout_s);
+static char *trimmed_error(PGconn *conn);
+static void sleep_ms(long ms);
+static long now_ms(void);
+
+/*
+ * Connect, retrying as the options say; return the connection.  Exits
+ * with EXIT_BAD_INPUT on a malformed connection string and with
+ * EXIT_NO_CONNECTION when every attempt failed.
+ */
+PGconn *
+client_connect(const ClientOptions *opts)
+{
+	ConnParams	params = {{0}};
+	char	   *password = NULL;
+	int			attempts = opts->connect_retries + 1;
+	long		delay = RETRY_FIRST_MS;
+	int			attempt;
+	PGconn	   *conn;
+
+	/* learn every password before anything is printed */
+	mask_add_secret(getenv("PGPASSWORD"));
+	if (opts->dbname != NULL && is_conninfo(opts->dbname))
+	{
+		mask_add_conninfo_secrets(opts->dbname);
+		check_conninfo(opts->dbname);
+	}
+	if (opts->prompt == PROMPT_ALWAYS)
+	{
+		password = simple_prompt("Password: ", false);
+		mask_add_secret(password);
+	}
+
+	build_params(&params, opts, password);
+
+	for (attempt = 1;; attempt++)
+	{
+		bool		timed_out;
+		char	   *target;
+		char	   *reason;
+		PQconninfoOption *info;
+		PQconninfoOption *o;
+
+		conn = PQconnectStartParams(params.keywords, params.values, true);
+		if (conn == NULL)
+		{
+			out_message("ERROR", "could not connect: out of memory");
+			out_set_client_error("could not connect: out of memory");
+			client_exit(EXIT_NO_CONNECTION);
+		}
+		/* a password from a service file or the environment */
+		info = PQconninfo(conn);
+		for (o = info; o != NULL && o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "password") == 0)
+				mask_add_secret(o->val);
+		PQconninfoFree(info);
+
+		target = describe_target(opts, conn);
+		if (attempts > 1)
+			out_progress("connecting to %s (attempt %d of %d)", target,
+						 attempt, attempts);
+		else
+			out_progress("connecting to %s", target);
+
+		if (wait_connected(conn, opts->connect_timeout, &timed_out))
+			break;
+
+		/* like psql: ask for a password the server wants, if we may */
+		if (PQconnectionNeedsPassword(conn) && password == NULL &&
+			opts->prompt != PROMPT_NEVER && isatty(STDIN_FILENO))
+		{
+			PQfinish(conn);
+			password = simple_prompt("Password: ", false);
+			mask_add_secret(password);
+			build_params(&params, opts, password);
+			attempt--;
+			continue;
+		}
+
+		reason = timed_out ?
+			psprintf("timeout expired after %d s", opts->connect_timeout) :
+			trimmed_error(conn);
+		PQfinish(conn);
+		if (attempt >= attempts ||
+			(!timed_out && !worth_retrying(&params, opts->connect_timeout)))
+		{
+			char	   *msg = psprintf("could not connect to %s: %s", target, reason);
+
+			out_message("ERROR", msg);
+			if (attempt < attempts)
+				out_progress("not retrying: the server is up and refused the connection");
+			out_set_client_error(msg);
+			client_exit(EXIT_NO_CONNECTION);
+		}
+		out_progress("attempt %d of %d failed: %s; retrying in %.2f s",
+					 attempt, attempts, reason, delay / 1000.0);
+		pfree(reason);
+		pfree(target);
+		sleep_ms(delay);
+		delay = Min(delay * 2, RETRY_MAX_MS);
+	}
+
+	{
+		StringInfoData buf;
+		const char *host = PQhost(conn);
+
+		initStringInfo(&buf);
+		append_param(&buf, "host", host);
+		append_param(&buf, "port", PQport(conn));
+		append_param(&buf, "dbname", PQdb(conn));
+		append_param(&buf, "user", PQuser(conn));
+		if (PQconnectionUsedPassword(conn))
+			append_param(&buf, "password", "****");
+		out_progress("connected to %s (server %s)", buf.data,
+					 PQparameterStatus(conn, "server_version"));
+		pfree(buf.data);
+	}
+	return conn;
+}
+
+/*
+ * The connection parameters, in psql's order: later ones win, so values in
+ * a connection string given with -d override -h, -p and -U.
+ */
+static void
+build_params(ConnParams *params, const ClientOptions *opts, const char *password)
+{
+	params->n = 0;
+	if (getenv("PGCLIENTENCODING") == NULL)
+		add_param(params, "client_encoding", "UTF8");
+	add_param(params, "host", opts->host);
+	add_param(params, "port", opts->port);
+	add_param(params, "user", opts->username);
+	add_param(params, "password", password);
+	add_param(params, "dbname", opts->dbname);
+	add_param(params, "fallback_application_name", "pg_migrate");
+}
+
+/* append keyword = value to params, unless value is NULL */
+static void
+add_param(ConnParams *params, const char *keyword, const char *value)
+{
+	if (value == NULL)
+		return;
+	Assert(params->n < MAX_PARAMS);
+	params->keywords[params->n] = keyword;
+	params->values[params->n] = value;
+	params->n++;
+	params->keywords[params->n] = NULL;
+	params->values[params->n] = NULL;
+}
+
+/* Is s a connection string or URI, rather than a database name? */
+static bool
+is_conninfo(const char *s)
+{
+	return strchr(s, '=') != NULL ||
+		strncmp(s, "postgresql://", 13) == 0 ||
+		strncmp(s, "postgres://", 11) == 0;
+}
+
+/*
+ * Refuse a connection string libpq cannot parse, as bad usage, with its
+ * reason (masked: libpq may quote a piece of the string).
+ */
+static void
+check_conninfo(const char *conninfo)
+{
+	char	   *err = NULL;
+	PQconninfoOption *parsed = PQconninfoParse(conninfo, &err);
+	PQconninfoOption *o;
+
+	if (parsed == NULL)
+	{
+		char	   *reason = err != NULL ? pg_strdup(err) : pg_strdup("out of memory");
+		char	   *msg;
+		size_t		len = strlen(reason);
+
+		while (len > 0 && reason[len - 1] == '\n')
+			reason[--len] = '\0';
+		msg = psprintf("invalid connection string \"%s\": %s", conninfo, reason);
+		out_message("ERROR", msg);
+		out_set_client_error(msg);
+		if (err != NULL)
+			PQfreemem(err);
+		client_exit(EXIT_BAD_INPUT);
+	}
+	for (o = parsed; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 ||
+			strcmp(o->keyword, "sslpassword") == 0)
+			mask_add_secret(o->val);
+	PQconninfoFree(parsed);
+}
+
+/*
+ * What we connect to, for the progress line: the connection string or URI
+ * as given with -d, else the parameters in effect (from the options, the
+ * environment and the defaults).  mask_text, which every printed line
+ * passes, hides the password either way.
+ */
+static char *
+describe_target(const ClientOptions *opts, PGconn *conn)
+{
+	StringInfoData buf;
+	PQconninfoOption *info;
+	PQconninfoOption *o;
+	static const char *const shown[] = {
+		"host", "hostaddr", "port", "dbname", "user", "password", NULL
+	};
+	int			i;
+
+	if (opts->dbname != NULL && is_conninfo(opts->dbname))
+		return pg_strdup(opts->dbname);
+
+	initStringInfo(&buf);
+	info = PQconninfo(conn);
+	for (i = 0; shown[i] != NULL; i++)
+		for (o = info; o != NULL && o->keyword != NULL; o++)
+			if (strcmp(o->keyword, shown[i]) == 0 && o->val != NULL &&
+				o->val[0] != '\0')
+				append_param(&buf, o->keyword,
+							 strcmp(o->keyword, "password") == 0 ? "****" : o->val);
+	PQconninfoFree(info);
+	return buf.data;
+}
+
+/* append "keyword=value", quoting the value as libpq reads it if needed */
+static void
+append_param(StringInfo buf, const char *keyword, const char *value)
+{
+	const char *p;
+
+	if (value == NULL)
+		return;
+	if (buf->len > 0)
+		appendStringInfoChar(buf, ' ');
+	appendStringInfo(buf, "%s=", keyword);
+	if (value[0] != '\0' && strpbrk(value, " \t\n\r'\\") == NULL)
+	{
+		appendStringInfoString(buf, value);
+		return;
+	}
+	appendStringInfoChar(buf, '\'');
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+/*
+ * Drive a connection started with PQconnectStartParams to its end, for at
+ * most timeout_s seconds (0: no limit).  True when connected; otherwise
+ * *timed_out says whether the deadline passed.
+ */
+static bool
+wait_connected(PGconn *conn, int timeout_s, bool *timed_out)
+{
+	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+	long		deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000L : 0;
+
+	*timed_out = false;
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return false;
+	for (;;)
+	{
+		struct pollfd pfd;
+		int			wait_ms = -1;
+		int			rc;
+
+		if (status == PGRES_POLLING_OK)
+			return true;
+		if (status == PGRES_POLLING_FAILED)
+			return false;
+		if (deadline != 0)
+		{
+			long		left = deadline - now_ms();
+
+			if (left <= 0)
+			{
+				*timed_out = true;
+				return false;
+			}
+			wait_ms = (int) left;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, wait_ms);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0)
+		{
+			*timed_out = true;
+			return false;
+		}
+		status = PQconnectPoll(conn);
+	}
+}
+
+/*
+ * After a failed attempt: could waiting help?  Yes when the server did not
+ * answer or answered that it does not accept connections yet; no when it
+ * is up and refused us, or the parameters are unusable.
+ */
+static bool
+worth_retrying(const ConnParams *params, int timeout_s)
+{
+	ConnParams	ping = *params;
+	char		timeout[16];
+	PGPing		result;
+
+	if (timeout_s > 0)
+	{
+		snprintf(timeout, sizeof(timeout), "%d", Max(timeout_s, 2));
+		add_param(&ping, "connect_timeout", timeout);
+	}
+	result = PQpingParams(ping.keywords, ping.values, true);
+	return result == PQPING_REJECT || result == PQPING_NO_RESPONSE;
+}
+
+/* libpq's error message for conn, without its final line break */
+static char *
+trimmed_error(PGconn *conn)
+{
+	char	   *msg = pg_strdup(PQerrorMessage(conn));
+	size_t		len = strlen(msg);
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (len == 0)
+	{
+		pfree(msg);
+		msg = pg_strdup("unknown error");
+	}
+	return msg;
+}
+
+/* Sleep for ms milliseconds; a signal ends the process (query.c). */
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}

@@ -1,0 +1,328 @@
+/*-------------------------------------------------------------------------
+ *
+ * mask.c
+ *	  Keeping passwords out of everything the client prints.
+ *
+ * Deploy logs are kept, shared and pasted into tickets, so no line the
+ * client writes may carry a password.  Two nets, because one is not
+ * enough:
+ *
+ *	- by shape: in any text, the password of a connection URI
+ *	  (scheme://user:PASSWORD@host) and the value of a "password=" key,
+ *	  quoted or not, in a key=value string or a URI's query, become ****;
+ *	- by value: every password the client knows of (from -d, PGPASSWORD,
+ *	  the prompt, a service file) is replaced wherever it appears, which
+ *	  catches what the shapes miss, such as libpq quoting a malformed
+ *	  piece of a URI back in its error message.
+ *
+ * Secrets shorter than MIN_SECRET_LEN are masked by shape only: replacing
+ * every "ab" in a message would mangle it and protect nothing.
+ *
+ * This file is a leaf: it knows nothing of libpq or of the rest of the
+ * client.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <ctype.h>
+
+#include "client.h"
+
+#define MASK			"****"
+#define MIN_SECRET_LEN	3
+
+static char **secrets = NULL;
+static int	nsecrets = 0;
+
+static char *percent_decode(const char *s, size_t len);
+static void mask_by_shape(StringInfo out, const char *text);
+static bool uri_password_span(const char *text, size_t pos, size_t *start,
+							  size_t *end);
+static bool keyword_value_span(const char *text, size_t pos, size_t *start,
+							   size_t *end);
+static char *replace_secrets(const char *text);
+
+/*
+ * Remember a password, so that mask_text replaces it wherever it appears.
+ * NULL and "" are ignored; the same secret twice is kept once.
+ */
+void
+mask_add_secret(const char *secret)
+{
+	int			i;
+
+	if (secret == NULL || secret[0] == '\0')
+		return;
+	for (i = 0; i < nsecrets; i++)
+		if (strcmp(secrets[i], secret) == 0)
+			return;
+	secrets = pg_realloc(secrets, sizeof(char *) * (nsecrets + 1));
+	secrets[nsecrets++] = pg_strdup(secret);
+}
+
+/*
+ * Remember every password in a connection string, URI or key=value, as
+ * written and as libpq would decode it.  Works on strings libpq would
+ * reject, which is when libpq's own error message may quote them.
+ */
+void
+mask_add_conninfo_secrets(const char *conninfo)
+{
+	size_t		len;
+	size_t		pos;
+	size_t		start,
+				end;
+
+	if (conninfo == NULL)
+		return;
+	len = strlen(conninfo);
+	for (pos = 0; pos < len; pos++)
+	{
+		if (uri_password_span(conninfo, pos, &start, &end) ||
+			keyword_value_span(conninfo, pos, &start, &end))
+		{
+			char	   *raw = pnstrdup(conninfo + start, end - start);
+			char	   *decoded = percent_decode(conninfo + start, end - start);
+
+			mask_add_secret(raw);
+			mask_add_secret(decoded);
+			/* a quoted key=value: also the value without quotes/escapes */
+			if (end - start >= 2 && raw[0] == '\'')
+			{
+				StringInfoData plain;
+				size_t		i;
+
+				initStringInfo(&plain);
+				for (i = 1; i + 1 < end - start; i++)
+				{
+					if (raw[i] == '\\' && i + 2 < end - start)
+						i++;
+					appendStringInfoChar(&plain, raw[i]);
+				}
+				mask_add_secret(plain.data);
+				pfree(plain.data);
+			}
+			pfree(raw);
+			pfree(decoded);
+			pos = end;
+		}
+	}
+}
+
+/*
+ * A copy of text with every password in it, by shape and by value, shown
+ * as ****.  Never returns NULL (NULL in, "" out).
+ */
+char *
+mask_text(const char *text)
+{
+	StringInfoData out;
+	char	   *known;
+
+	if (text == NULL)
+		return pg_strdup("");
+	known = replace_secrets(text);
+	initStringInfo(&out);
+	mask_by_shape(&out, known);
+	pfree(known);
+	return out.data;
+}
+
+/* text with each known secret (long enough) replaced by the mask */
+static char *
+replace_secrets(const char *text)
+{
+	char	   *cur = pg_strdup(text);
+	int			i;
+
+	for (i = 0; i < nsecrets; i++)
+	{
+		size_t		slen = strlen(secrets[i]);
+		StringInfoData out;
+		const char *p;
+		const char *hit;
+
+		if (slen < MIN_SECRET_LEN)
+			continue;
+		initStringInfo(&out);
+		p = cur;
+		while ((hit = strstr(p, secrets[i])) != NULL)
+		{
+			appendBinaryStringInfo(&out, p, hit - p);
+			appendStringInfoString(&out, MASK);
+			p = hit + slen;
+		}
+		appendStringInfoString(&out, p);
+		pfree(cur);
+		cur = out.data;
+	}
+	return cur;
+}
+
+/* append text to out with the passwords that have a known shape masked */
+static void
+mask_by_shape(StringInfo out, const char *text)
+{
+	size_t		len = strlen(text);
+	size_t		pos = 0;
+	size_t		copied = 0;
+
+	while (pos < len)
+	{
+		size_t		start,
+					end;
+
+		if (uri_password_span(text, pos, &start, &end) ||
+			keyword_value_span(text, pos, &start, &end))
+		{
+			appendBinaryStringInfo(out, text + copied, start - copied);
+			appendStringInfoString(out, MASK);
+			copied = pos = end;
+			continue;
+		}
+		pos++;
+	}
+	appendBinaryStringInfo(out, text + copied, len - copied);
+}
+
+/* characters that end a URI's authority, or a URI in running text */
+static bool
+ends_authority(char c)
+{
+	return c == '\0' || c == '/' || c == '?' || c == '#' || c == '"' ||
+		c == '\'' || isspace((unsigned char) c);
+}
+
+/*
+ * If a URI starts at pos ("scheme://") and has a password
+ * (scheme://user:PASSWORD@host...), set [*start, *end) to the password and
+ * return true.  The password ends at the last '@' of the authority, as in
+ * libpq; an empty password is no password.
+ */
+static bool
+uri_password_span(const char *text, size_t pos, size_t *start, size_t *end)
+{
+	size_t		p = pos;
+	size_t		auth;
+	size_t		at = 0;
+	size_t		colon = 0;
+	bool		have_at = false;
+
+	/* scheme: letters, digits, '+', '-', '.', starting with a letter */
+	if (!isalpha((unsigned char) text[p]) ||
+		(pos > 0 && (isalnum((unsigned char) text[pos - 1]) ||
+					 text[pos - 1] == '+' || text[pos - 1] == '-' ||
+					 text[pos - 1] == '.')))
+		return false;
+	while (isalnum((unsigned char) text[p]) || text[p] == '+' ||
+		   text[p] == '-' || text[p] == '.')
+		p++;
+	if (strncmp(text + p, "://", 3) != 0)
+		return false;
+	auth = p + 3;
+	for (p = auth; !ends_authority(text[p]); p++)
+	{
+		if (text[p] == '@')
+		{
+			at = p;
+			have_at = true;
+		}
+	}
+	if (!have_at)
+		return false;
+	for (p = auth; p < at; p++)
+	{
+		if (text[p] == ':')
+		{
+			colon = p;
+			break;
+		}
+	}
+	if (colon == 0 || colon + 1 >= at)
+		return false;
+	*start = colon + 1;
+	*end = at;
+	return true;
+}
+
+/*
+ * If a "password" key (or "sslpassword") starts at pos and is followed by
+ * '=' and a value, set [*start, *end) to the value and return true.  A
+ * quoted value ('...', with backslash escapes) ends at its closing quote;
+ * a bare one at white space, and in a URI's query also at '&' or '#'.
+ */
+static bool
+keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
+{
+	static const char keyword[] = "password";
+	size_t		p;
+	bool		in_query;
+
+	if (pg_strncasecmp(text + pos, keyword, strlen(keyword)) != 0)
+		return false;
+	/* a whole key: not the middle of some longer word, except sslpassword */
+	if (pos > 0 && (isalnum((unsigned char) text[pos - 1]) || text[pos - 1] == '_'))
+	{
+		if (!(pos >= 3 && pg_strncasecmp(text + pos - 3, "ssl", 3) == 0))
+			return false;
+	}
+	in_query = pos > 0 && (text[pos - 1] == '?' || text[pos - 1] == '&');
+	p = pos + strlen(keyword);
+	while (text[p] == ' ' || text[p] == '\t')
+		p++;
+	if (text[p] != '=')
+		return false;
+	p++;
+	while (text[p] == ' ' || text[p] == '\t')
+		p++;
+	*start = p;
+	if (text[p] == '\'')
+	{
+		p++;
+		while (text[p] != '\0' && text[p] != '\'')
+		{
+			if (text[p] == '\\' && text[p + 1] != '\0')
+				p++;
+			p++;
+		}
+		if (text[p] == '\'')
+			p++;
+	}
+	else
+	{
+		while (text[p] != '\0' && !isspace((unsigned char) text[p]) &&
+			   !(in_query && (text[p] == '&' || text[p] == '#')))
+			p++;
+	}
+	if (p == *start)
+		return false;
+	*end = p;
+	return true;
+}
+
+/* s[0..len) with %XX sequences decoded (malformed ones kept as they are) */
+static char *
+percent_decode(const char *s, size_t len)
+{
+	char	   *out = pg_malloc(len + 1);
+	size_t		i,
+				o = 0;
+
+	for (i = 0; i < len; i++)
+	{
+		if (s[i] == '%' && i + 2 < len &&
+			isxdigit((unsigned char) s[i + 1]) &&
+			isxdigit((unsigned char) s[i + 2]))
+		{
+			char		hex[3] = {s[i + 1], s[i + 2], '\0'};
+
+			out[o++] = (char) strtol(hex, NULL, 16);
+			i += 2;
+		}
+		else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
