@@ -8,7 +8,8 @@
 #   bench_args "reps" "$@"               # --quick, --reps R, -h, N...
 #   bench_build "$quick"                 # the build to measure
 #   bench_cluster_start "autovacuum = off" ...
-#   ...                                  # measure, with say, psqlx, sql1
+#   ...                                  # measure, with say, psqlx, sql1,
+#                                        # fail, median, div, jnum...
 #   bench_about "$server_version" "$settings" "$load"   # in the report
 #   bench_end "$missed"                  # stop the cluster, exit status
 #
@@ -35,6 +36,17 @@ fail() {
 
 psqlx() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 sql1() { psql -X -q -v ON_ERROR_STOP=1 -A -t "$@"; } # one value out
+
+# Numbers.  Times are seconds or ms as the caller keeps them.
+now() { printf '%s\n' "$EPOCHREALTIME"; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }     # b - a
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# median of the numbers given as arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minof() { printf '%s\n' "$@" | sort -g | head -n 1; }
+maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+# jnum X: X as a JSON number, or null when it is not one
+jnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'; }
 
 # bench_usage_env: the environment lines of a benchmark's usage.
 bench_usage_env() {

@@ -385,7 +385,6 @@ awk -v v="${A[3]}" 'BEGIN { exit !(v != "nan" && v >= 1000) }' && stall=yes
 	printf '\n'
 } | tee "$results_txt"
 
-jnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'; }
 cat >"$results_json" <<EOF
 {
   "hold_s": $hold, "quick": $([ "$quick" = 1 ] && echo true || echo false),

@@ -109,14 +109,6 @@ bash "$here/gen.sh" "$n" "$work/n$n"
 [ "$small" = "$n" ] || bash "$here/gen.sh" "$small" "$work/n$small"
 
 # ------------------------------------------------------------- helpers
-now() { printf '%s\n' "$EPOCHREALTIME"; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
-# median of the numbers given as arguments
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-minof() { printf '%s\n' "$@" | sort -g | head -n 1; }
-maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
-
 # pm_child_ticks: the CPU (clock ticks) of the postmaster's reaped children.
 pm_child_ticks() {
 	local st fields
