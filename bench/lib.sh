@@ -3,8 +3,7 @@
 # bench/lib.sh: what the benchmarks in bench/ share, sourced by each right
 # after `set -euo pipefail`:
 #
-#   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-#   . "$here/lib.sh"
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #   bench_args "reps" "$@"               # --quick, --reps R, -h, N...
 #   bench_build "$quick"                 # the build to measure
 #   bench_cluster_start "autovacuum = off" ...
@@ -14,14 +13,16 @@
 #   bench_end "$missed"                  # stop the cluster, exit status
 #
 # It sources .ci/lib.sh (packages, build, throwaway cluster), stops the
-# run at an error inside $(...) too, and sets LC_ALL=C: EPOCHREALTIME and
-# printf then use '.' as the decimal point.
+# run at an error inside $(...) too, sets LC_ALL=C (EPOCHREALTIME and
+# printf then use '.' as the decimal point), and sets bench_dir to bench/.
 
 shopt -s inherit_errexit
 export LC_ALL=C
 
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 # shellcheck source=../.ci/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../.ci/lib.sh"
+. "$bench_dir/../.ci/lib.sh"
 
 failures=() # what went wrong: a run's own checks, not the timings
 

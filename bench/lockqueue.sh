@@ -42,9 +42,8 @@
 # pgbench logs and a per-second timeline stay in bench/out/work/lockqueue/.
 # See bench/README.md.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
-. "$here/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	cat <<EOF
@@ -87,7 +86,7 @@ column=lockqueue_note
 revision=0001_add_lockqueue_note
 alter_sql="ALTER TABLE pgbench_accounts ADD COLUMN $column text;"
 
-out=${BENCH_OUT:-$here/out}
+out=${BENCH_OUT:-$bench_dir/out}
 work=$out/work/lockqueue
 rm -rf "$work"
 mkdir -p "$work"

@@ -28,9 +28,8 @@
 # and the results (text and JSON) are kept in bench/out/ (git-ignored).
 # See bench/README.md.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
-. "$here/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	cat <<EOF
@@ -69,7 +68,7 @@ fi
 [[ $reps =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }
 [ "$small" -le "$n" ] || small=$n
 
-out=${BENCH_OUT:-$here/out}
+out=${BENCH_OUT:-$bench_dir/out}
 work=$out/work
 mkdir -p "$work"
 results_txt=$out/upgrade-$n.txt
@@ -105,8 +104,8 @@ cpu_ok=1
 
 # ------------------------------------------------------------- workload
 say "generate $n migrations (and $small for the no-op check)"
-bash "$here/gen.sh" "$n" "$work/n$n"
-[ "$small" = "$n" ] || bash "$here/gen.sh" "$small" "$work/n$small"
+bash "$bench_dir/gen.sh" "$n" "$work/n$n"
+[ "$small" = "$n" ] || bash "$bench_dir/gen.sh" "$small" "$work/n$small"
 
 # ------------------------------------------------------------- helpers
 # pm_child_ticks: the CPU (clock ticks) of the postmaster's reaped children.
