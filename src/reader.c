@@ -129,7 +129,8 @@
  * --------------------------------------------------------------------
  * Each .sql file votes by its name: FOLDER/up.sql or FOLDER/down.sql one
  * level down is diesel; [VURB]<version>__<description>.sql anywhere is
- * Flyway; N_TITLE.up.sql or .down.sql directly in the folder is
+ * Flyway, and so is a Flyway callback (afterMigrate.sql, beforeEach...);
+ * N_TITLE.up.sql or .down.sql directly in the folder is
  * golang-migrate; any other .sql directly in the folder is pg_migrate
  * (dbmate, and sqlx's simple migrations).  One layout voted: that one.
  * Several: an error naming one file of each; name the layout to read
@@ -276,6 +277,7 @@ static bool name_is_wanted(const char *base);
 static bool flyway_split(const char *stem, size_t stemlen, char *prefix,
 						 const char **ver, size_t *verlen,
 						 const char **desc, size_t *desclen);
+static bool flyway_callback(const char *base);
 static char *flyway_version(const char *ver, size_t verlen);
 static int	compare_numbers(const char *a, size_t alen, const char *b, size_t blen);
 static int	compare_flyway_versions(const char *a, const char *b);
@@ -494,6 +496,29 @@ flyway_split(const char *stem, size_t stemlen, char *prefix,
 	*desc = stem + i + 2;
 	*desclen = stemlen - i - 2;
 	return true;
+}
+
+/*
+ * Is base the name of a Flyway callback script: "before" or "after", an
+ * event in camel case, maybe "__" and a description, ".sql"
+ * (afterMigrate.sql, beforeEachMigrate__grants.sql)?
+ */
+static bool
+flyway_callback(const char *base)
+{
+	const char *p = base;
+
+	if (strncmp(p, "before", 6) == 0)
+		p += 6;
+	else if (strncmp(p, "after", 5) == 0)
+		p += 5;
+	else
+		return false;
+	if (!(*p >= 'A' && *p <= 'Z'))
+		return false;
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+		p++;
+	return strcmp(p, ".sql") == 0 || (strncmp(p, "__", 2) == 0 && ends_with(p, ".sql"));
 }
 
 /*
@@ -804,7 +829,7 @@ detect_layout(Reader *r)
 			(strcmp(base, "up.sql") == 0 || strcmp(base, "down.sql") == 0))
 			vote = VOTE_DIESEL;
 		else if (flyway_split(base, baselen - 4, &prefix, &ver, &verlen,
-							  &desc, &desclen))
+							  &desc, &desclen) || flyway_callback(base))
 			vote = VOTE_FLYWAY;
 		else if (f->depth == 0)
 		{
@@ -1741,10 +1766,16 @@ read_flyway(Reader *r)
 			continue;
 		if (ends_with(base, ".sql"))
 		{
+			if (flyway_callback(base))
+			{
+				add_error(r, f->shown, 0,
+						  "Flyway callbacks are not supported: pg_migrate runs no scripts around migrations; make it a versioned migration, or run it yourself");
+				continue;
+			}
 			if (!flyway_split(base, baselen - 4, &prefix, &ver, &verlen, &desc, &desclen))
 			{
 				add_error(r, f->shown, 0,
-						  "not a Flyway migration name: expected V<version>__<description>.sql or U<version>__<description>.sql (callbacks such as afterMigrate.sql are not supported)");
+						  "not a Flyway migration name: expected V<version>__<description>.sql or U<version>__<description>.sql");
 				continue;
 			}
 			if (prefix == 'R')
