@@ -42,11 +42,8 @@
 # pgbench logs and a per-second timeline stay in bench/out/work/lockqueue/.
 # See bench/README.md.
 set -euo pipefail
-shopt -s inherit_errexit # errors inside $(...) stop the run too
-export LC_ALL=C # EPOCHREALTIME and printf use '.' as the decimal point
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	cat <<EOF
@@ -54,13 +51,8 @@ usage: bash bench/lockqueue.sh [--hold S] [--quick]
   --hold S   seconds the reader holds its lock (default 10)
   --quick    smoke test: 3 s hold, shorter warm-up and tail, scale 1, the
              installed build; checks the runs worked, does not judge timings
-environment:
-  BENCH_OUT=DIR       where results go (default bench/out)
-  BENCH_NO_BUILD=1    do not rebuild/reinstall (use what is installed)
-  BENCH_BUILD=1       with --quick: rebuild even if the extension is installed
-  BENCH_STRICT=1      exit 1 when a target is missed (default: report only)
-  BENCH_DISK=1        keep the cluster on disk instead of tmpfs
 EOF
+	bench_usage_env
 }
 
 # ---------------------------------------------------------------- arguments
@@ -72,34 +64,12 @@ warmup=2       # s of traffic before the reader starts
 hold=10        # s the reader holds its read lock
 delay=1        # s between the reader taking its lock and the migration
 tail=5         # s of traffic after the hold, to work off the backlog
-quick=0
 hold_set=0
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick)
-		quick=1
-		;;
-	--hold)
-		[ $# -ge 2 ] || { usage >&2; exit 2; }
-		hold=$2
-		hold_set=1
-		shift
-		;;
-	--hold=*)
-		hold=${1#--hold=}
-		hold_set=1
-		;;
-	-h | --help)
-		usage
-		exit 0
-		;;
-	*)
-		usage >&2
-		exit 2
-		;;
-	esac
-	shift
-done
+bench_args hold "$@"
+if [ "${#bench_positional[@]}" -gt 0 ]; then
+	usage >&2
+	exit 2
+fi
 if [ "$quick" = 1 ]; then
 	[ "$hold_set" = 1 ] || hold=3
 	warmup=1
@@ -116,7 +86,7 @@ column=lockqueue_note
 revision=0001_add_lockqueue_note
 alter_sql="ALTER TABLE pgbench_accounts ADD COLUMN $column text;"
 
-out=${BENCH_OUT:-$here/out}
+out=${BENCH_OUT:-$bench_dir/out}
 work=$out/work/lockqueue
 rm -rf "$work"
 mkdir -p "$work"
@@ -124,51 +94,15 @@ results_txt=$out/lockqueue.txt
 results_json=$out/lockqueue.json
 
 # ------------------------------------------------ build, install, cluster
-# shellcheck source=../.ci/lib.sh
-. "$root/.ci/lib.sh"
-
-say() { pgm_log "bench: $*"; }
-
-pgm_bootstrap # cheap when every package is there; puts PG 15 first on PATH
-
-# As in bench/upgrade.sh: --quick reuses the extension a test suite just
-# installed; a full run builds the optimized one users get.
-build=1
-[ "${BENCH_NO_BUILD:-0}" != 1 ] || build=0
-if [ "$quick" = 1 ] && [ "${BENCH_BUILD:-0}" != 1 ] &&
-	[ -f "$(pg_config --sharedir)/extension/pg_migrate.control" ]; then
-	build=0
-fi
-if [ "$build" = 1 ]; then
-	pgm_build_install "-O2"
-	build_note="built here with PG_CFLAGS=-O2 (no assertions)"
-else
-	build_note="the installed build (not rebuilt; may have assertions)"
-	say "using the installed extension, not rebuilding"
-fi
+bench_build "$quick"
 
 # tmpfs when there is one, so that the disk adds no stalls of its own to the
 # latencies; autovacuum off, so that no worker takes or waits for a lock on
 # pgbench_accounts in the middle of a run; log_lock_waits so that the server
 # log (kept with PGM_KEEP_CLUSTER=1) shows the queue.
-if [ "${BENCH_DISK:-0}" != 1 ] && [ -z "${PGM_TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	export PGM_TMPDIR=/dev/shm
-fi
-cluster_fs=$(df --output=fstype "${PGM_TMPDIR:-/tmp}" | tail -n 1)
-pgm_cluster_start "autovacuum = off" "log_lock_waits = on"
-
-psqlx() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-sql1() { psql -X -q -v ON_ERROR_STOP=1 -A -t "$@"; } # one value out
+bench_cluster_start "autovacuum = off" "log_lock_waits = on"
 
 # ------------------------------------------------------------- helpers
-failures=() # what went wrong: the run's own checks, not the timings
-
-# fail MSG: record a failed check of the run's own work (exit 1 at the end).
-fail() {
-	say "ERROR: $*"
-	failures+=("$*")
-}
-
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }   # b - a, s -> ms
 rel() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", b - a }'; }          # b - a, s
 
@@ -397,7 +331,7 @@ report_case() {
 
 # ------------------------------------------------------------- measure
 server_version=$(sql1 -d postgres -c 'SHOW server_version')
-settings=$(sql1 -d postgres -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('lock_timeout', 'deadlock_timeout', 'fsync', 'synchronous_commit', 'autovacuum')")
+settings=$(bench_settings lock_timeout deadlock_timeout fsync synchronous_commit autovacuum)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 run_case alter
@@ -428,10 +362,7 @@ awk -v v="${A[3]}" 'BEGIN { exit !(v != "nan" && v >= 1000) }' && stall=yes
 		"$rate" "$clients" "$jobs" "$duration" "$scale"
 	printf 'latency: what the application saw, from when a transaction was due to when it finished: pgbench'"'"'s logged\n'
 	printf '  latency, which with -R counts from the scheduled start and so already includes the schedule lag\n'
-	printf 'PostgreSQL %s; %s\n' "$server_version" "$settings"
-	printf 'extension: %s\n' "$build_note"
-	printf 'cluster: on %s (%s)\n' "${PGM_TMPDIR:-/tmp}" "$cluster_fs"
-	printf 'host: %s, %s CPUs, load %s, %s\n\n' "$(uname -n)" "$(nproc)" "$load" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	bench_about "$server_version" "$settings" "$load"
 	printf '%s\n\n' "$A_report"
 	printf '%s\n\n' "$M_report"
 	printf 'targets for the pg_migrate run:\n'
@@ -453,7 +384,6 @@ awk -v v="${A[3]}" 'BEGIN { exit !(v != "nan" && v >= 1000) }' && stall=yes
 	printf '\n'
 } | tee "$results_txt"
 
-jnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'; }
 cat >"$results_json" <<EOF
 {
   "hold_s": $hold, "quick": $([ "$quick" = 1 ] && echo true || echo false),
@@ -472,16 +402,5 @@ cat >"$results_json" <<EOF
 }
 EOF
 say "results: $results_txt, $results_json"
-
-say "stop the cluster"
-pgm_cluster_stop
-
-if ((${#failures[@]} > 0)); then
-	printf 'ERROR: the benchmark did not run as described:\n' >&2
-	printf '  %s\n' "${failures[@]}" >&2
-	exit 1
-fi
-if [ "$missed" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ] && [ "$quick" = 0 ]; then
-	exit 1
-fi
-exit 0
+# --quick judges no timing, not even with BENCH_STRICT=1
+bench_end "$((missed && !quick))"

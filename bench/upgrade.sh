@@ -28,11 +28,8 @@
 # and the results (text and JSON) are kept in bench/out/ (git-ignored).
 # See bench/README.md.
 set -euo pipefail
-shopt -s inherit_errexit # errors inside $(...) stop the run too
-export LC_ALL=C # EPOCHREALTIME and printf use '.' as the decimal point
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	cat <<EOF
@@ -40,12 +37,8 @@ usage: bash bench/upgrade.sh [N] [--reps R] [--quick]
   N          number of migrations (default 1000)
   --reps R   repetitions of (a)/(b) (default 3)
   --quick    smoke test: N=50, 1 repetition, no-op measured at 10 and 50
-environment:
-  BENCH_OUT=DIR       where generated SQL and results go (default bench/out)
-  BENCH_NO_BUILD=1    do not rebuild/reinstall (use what is installed)
-  BENCH_BUILD=1       with --quick: rebuild even if the extension is installed
-  BENCH_STRICT=1      exit 1 when a target is missed (default: report only)
 EOF
+	bench_usage_env
 }
 
 # ---------------------------------------------------------------- arguments
@@ -54,36 +47,16 @@ reps=3
 small=100      # the smaller history for (d)
 noop_runs=50   # EXPLAIN ANALYZE repetitions for (d)
 conn_runs=10   # new-connection no-op repetitions (informative)
-quick=0
 n_set=0
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick)
-		quick=1
-		;;
-	--reps)
-		[ $# -ge 2 ] || { usage >&2; exit 2; }
-		reps=$2
-		shift
-		;;
-	--reps=*)
-		reps=${1#--reps=}
-		;;
-	-h | --help)
-		usage
-		exit 0
-		;;
-	*)
-		if [[ $1 =~ ^[1-9][0-9]*$ ]]; then
-			n=$1
-			n_set=1
-		else
-			usage >&2
-			exit 2
-		fi
-		;;
-	esac
-	shift
+bench_args reps "$@"
+for arg in "${bench_positional[@]}"; do
+	if [[ $arg =~ ^[1-9][0-9]*$ ]]; then
+		n=$arg
+		n_set=1
+	else
+		usage >&2
+		exit 2
+	fi
 done
 if [ "$quick" = 1 ]; then
 	[ "$n_set" = 1 ] || n=50
@@ -95,37 +68,14 @@ fi
 [[ $reps =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }
 [ "$small" -le "$n" ] || small=$n
 
-out=${BENCH_OUT:-$here/out}
+out=${BENCH_OUT:-$bench_dir/out}
 work=$out/work
 mkdir -p "$work"
 results_txt=$out/upgrade-$n.txt
 results_json=$out/upgrade-$n.json
 
 # ------------------------------------------------ build, install, cluster
-# shellcheck source=../.ci/lib.sh
-. "$root/.ci/lib.sh"
-
-say() { pgm_log "bench: $*"; }
-
-pgm_bootstrap # cheap when every package is there; puts PG 15 first on PATH
-
-# --quick is what a test suite calls after it has built and installed the
-# extension (perhaps with assertions, for its own tests): reuse that install
-# rather than replace it. A full run always builds the optimized one.
-build=1
-[ "${BENCH_NO_BUILD:-0}" != 1 ] || build=0
-if [ "$quick" = 1 ] && [ "${BENCH_BUILD:-0}" != 1 ] &&
-	[ -f "$(pg_config --sharedir)/extension/pg_migrate.control" ]; then
-	build=0
-fi
-if [ "$build" = 1 ]; then
-	# The build users get: PGXS's optimized flags, no assertions, no -Werror.
-	pgm_build_install "-O2"
-	build_note="built here with PG_CFLAGS=-O2 (no assertions)"
-else
-	build_note="the installed build (not rebuilt; may have assertions)"
-	say "using the installed extension, not rebuilding"
-fi
+bench_build "$quick"
 
 # Applying N migrations in one transaction holds about 5 locks per table
 # (table, primary key, index, TOAST table and its index) until commit: size
@@ -142,14 +92,7 @@ locks=$(((locks + 63) / 64 * 64))
 # left by earlier runs, are slow to search): it swung single runs by 3x and
 # drowned the difference being measured. BENCH_DISK=1 keeps the cluster on
 # disk (PGM_TMPDIR, default /tmp) to see that effect.
-if [ "${BENCH_DISK:-0}" != 1 ] && [ -z "${PGM_TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	export PGM_TMPDIR=/dev/shm
-fi
-cluster_fs=$(df --output=fstype "${PGM_TMPDIR:-/tmp}" | tail -n 1)
-pgm_cluster_start "max_locks_per_transaction = $locks" "autovacuum = off"
-
-psqlx() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-sql1() { psql -X -q -v ON_ERROR_STOP=1 -A -t "$@"; } # one value out
+bench_cluster_start "max_locks_per_transaction = $locks" "autovacuum = off"
 
 # The postmaster, whose exited children's CPU time (cutime + cstime in
 # /proc/PID/stat) tells how much CPU a finished backend used.
@@ -161,18 +104,10 @@ cpu_ok=1
 
 # ------------------------------------------------------------- workload
 say "generate $n migrations (and $small for the no-op check)"
-bash "$here/gen.sh" "$n" "$work/n$n"
-[ "$small" = "$n" ] || bash "$here/gen.sh" "$small" "$work/n$small"
+bash "$bench_dir/gen.sh" "$n" "$work/n$n"
+[ "$small" = "$n" ] || bash "$bench_dir/gen.sh" "$small" "$work/n$small"
 
 # ------------------------------------------------------------- helpers
-now() { printf '%s\n' "$EPOCHREALTIME"; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
-# median of the numbers given as arguments
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-minof() { printf '%s\n' "$@" | sort -g | head -n 1; }
-maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
-
 # pm_child_ticks: the CPU (clock ticks) of the postmaster's reaped children.
 pm_child_ticks() {
 	local st fields
@@ -413,7 +348,7 @@ med_db=$(median "${d_big[@]}")
 med_c=$(awk -v x="$(median "${c_big[@]}")" 'BEGIN { printf "%.2f", x }')
 
 server_version=$(sql1 -d postgres -c 'SHOW server_version')
-settings=$(sql1 -d postgres -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_locks_per_transaction', 'wal_level', 'autovacuum')")
+settings=$(bench_settings fsync synchronous_commit shared_buffers max_locks_per_transaction wal_level autovacuum)
 
 dropdb bench_small
 dropdb "$last_a"
@@ -444,11 +379,7 @@ row() { # label values... (one a repetition) median
 {
 	printf '\npg_migrate upgrade benchmark: %d migrations (%d CREATE TABLE + %d CREATE INDEX + %d ALTER TABLE)\n' \
 		"$n" "$n" "$n" "$alters"
-	printf 'PostgreSQL %s; %s\n' "$server_version" "$settings"
-	printf 'extension: %s\n' "$build_note"
-	printf 'cluster: on %s (%s)\n' "${PGM_TMPDIR:-/tmp}" "$cluster_fs"
-	printf 'host: %s, %s CPUs, load %s, %s\n\n' "$(uname -n)" "$(nproc)" \
-		"$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	bench_about "$server_version" "$settings" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	hdr=()
 	for ((rep = 1; rep <= reps; rep++)); do hdr+=("rep$rep"); done
 	row "" "${hdr[@]}" "median"
@@ -497,11 +428,4 @@ cat >"$results_json" <<EOF
 }
 EOF
 say "results: $results_txt, $results_json"
-
-say "stop the cluster"
-pgm_cluster_stop
-
-if [ "$missed" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then
-	exit 1
-fi
-exit 0
+bench_end "$missed"

@@ -533,18 +533,11 @@ migrate_validate(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MgState    *state;
 	List	   *problems;
-	int		   *all;
-	int			i;
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
 	state = mg_registry_load(project);
-	all = palloc(sizeof(int) * Max(state->nregistered, 1));
-	for (i = 0; i < state->nregistered; i++)
-		all[i] = i;
-	mg_registry_load_scripts(state, all, state->nregistered);
-
 	problems = list_concat(mg_validate_graph(state), mg_validate_applied(state));
 	problems = list_concat(problems, mg_validate_scripts(state));
 	foreach(lc, problems)

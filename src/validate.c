@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/memutils.h"
 
 #include "pg_migrate.h"
 #include "script.h"
@@ -159,29 +160,51 @@ mg_validate_applied(const MgState *state)
 }
 
 /*
- * Parse every registered script (their up scripts must be loaded) and
+ * Parse the script of every revision that is pending or has drifted, and
  * report those that do not parse, hold a refused statement, or need the
- * per-revision runner.  Each parse runs in a subtransaction so that its
- * error can be caught and listed.
+ * per-revision runner.  An applied revision whose checksum is the one it
+ * was applied with ran as it is, so it is not parsed again.  Each parse
+ * runs in a subtransaction, so that its error can be caught and listed,
+ * and in a memory context reset after it.
  */
 List *
-mg_validate_scripts(const MgState *state)
+mg_validate_scripts(MgState *state)
 {
 	List	   *problems = NIL;
+	int		   *nodes = palloc(sizeof(int) * Max(state->nregistered, 1));
+	int			n = 0;
+	MemoryContext parsecontext;
+	MemoryContext oldcontext = CurrentMemoryContext;
 	int			i;
 
 	for (i = 0; i < state->nregistered; i++)
 	{
 		const MgRevision *rev = &state->revisions[i];
+
+		if (!rev->applied || strcmp(rev->checksum, rev->applied_checksum) != 0)
+			nodes[n++] = i;
+	}
+	mg_registry_load_scripts(state, nodes, n);
+
+	parsecontext = AllocSetContextCreate(CurrentMemoryContext,
+										 "pg_migrate validate context",
+										 ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < n; i++)
+	{
+		const MgRevision *rev = &state->revisions[nodes[i]];
 		ParseWork	work = {state->project, rev, NULL};
-		ErrorData  *edata = mg_in_subtransaction(parse_script, &work);
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(parsecontext);
+		edata = mg_in_subtransaction(parse_script, &work);
+		MemoryContextSwitchTo(oldcontext);
 
 		if (edata != NULL)
 			problems = add_problem(problems, "error", rev->id, "invalid script",
-								   edata->sqlerrcode, edata->message,
+								   edata->sqlerrcode, pstrdup(edata->message),
 								   edata->context ? psprintf("%s (%s)", edata->message, edata->context)
-								   : edata->message,
-								   edata->hint);
+								   : pstrdup(edata->message),
+								   edata->hint ? pstrdup(edata->hint) : NULL);
 		else if (rev->nontransactional)
 			problems = add_problem(problems, "warning", rev->id, "non-transactional",
 								   ERRCODE_MG_NON_TRANSACTIONAL,
@@ -197,7 +220,9 @@ mg_validate_scripts(const MgState *state)
 											work.script->first_number + work.script->nontx_index,
 											work.script->nontx_name),
 								   "Apply this revision with the per-revision runner CALL migrate_run().");
+		MemoryContextReset(parsecontext);
 	}
+	MemoryContextDelete(parsecontext);
 	return problems;
 }
 

@@ -25,7 +25,7 @@ typedef struct MgProblem
 
 extern List *mg_validate_graph(const MgState *state);
 extern List *mg_validate_applied(const MgState *state);
-extern List *mg_validate_scripts(const MgState *state);
+extern List *mg_validate_scripts(MgState *state);
 extern void mg_raise_first_error(List *problems);
 
 #endif							/* MG_VALIDATE_H */

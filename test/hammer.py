@@ -94,17 +94,25 @@ class Run:
         with self.lock:
             self.errors.append((who, describe(err)))
 
+    def connect(self, who, application_name):
+        """A thread's connection to DB, kept for cancelling on a timeout;
+        None, with the error recorded for who, when it cannot connect."""
+        try:
+            conn = connect(DB, application_name)
+        except psycopg2.Error as err:
+            self.error(who, err)
+            return None
+        with self.lock:
+            self.conns.append(conn)
+        return conn
+
 
 def client(run, n):
     """Upgrade to head until told to stop, then once more."""
     who = "client %d" % n
-    try:
-        conn = connect(DB, "pgm_hammer_client_%d" % n)
-    except psycopg2.Error as err:
-        run.error(who, err)
+    conn = run.connect(who, "pgm_hammer_client_%d" % n)
+    if conn is None:
         return
-    with run.lock:
-        run.conns.append(conn)
     cur = conn.cursor()
     while True:
         # Read the flag before the call: a call that starts after the
@@ -134,13 +142,9 @@ def client(run, n):
 def registrar(run, count):
     """Register count revisions one by one, each the child of the last."""
     who = "registrar"
-    try:
-        conn = connect(DB, "pgm_hammer_registrar")
-    except psycopg2.Error as err:
-        run.error(who, err)
+    conn = run.connect(who, "pgm_hammer_registrar")
+    if conn is None:
         return
-    with run.lock:
-        run.conns.append(conn)
     cur = conn.cursor()
     try:
         for i in range(1, count + 1):
