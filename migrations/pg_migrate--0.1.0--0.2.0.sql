@@ -38,3 +38,34 @@ COMMENT ON FUNCTION migrate_repair(text, text) IS
 REVOKE ALL ON FUNCTION migrate_downgrade(text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_stamp(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_repair(text, text) FROM PUBLIC;
+
+--
+-- Files: revisions read from a folder (the pg_migrate client, or the
+-- server-side folder named by pg_migrate.directory) may be marked to run
+-- outside a transaction (dbmate's "transaction:false"), and every revision
+-- keeps the hash of its content as a folder's reader computes it, so that a
+-- client can tell what is already registered without sending it.
+--
+ALTER TABLE migrate.revision
+    ADD COLUMN nontransactional boolean NOT NULL DEFAULT false,
+    ADD COLUMN source_hash text;
+
+CREATE FUNCTION migrate_sync(
+    revisions jsonb,
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (revision text, action text)
+AS 'MODULE_PATHNAME', 'migrate_sync'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_sync(jsonb, text) IS
+'registers revisions read from a folder, all or nothing; returns added, unchanged, updated or drifted for each';
+
+CREATE FUNCTION migrate_sources(
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (revision text, source_hash text)
+AS 'MODULE_PATHNAME', 'migrate_sources'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_sources(text) IS
+'each registered revision with the hash of its registered content';
+
+REVOKE ALL ON FUNCTION migrate_sync(jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_sources(text) FROM PUBLIC;

@@ -49,7 +49,8 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		1, {TEXTOID}
 	},
 	[MGQ_LOAD_REVISIONS] = {
-		"SELECT r.revision, r.parents, r.checksum, r.description, a.checksum, a.applied_at"
+		"SELECT r.revision, r.parents, r.checksum, r.description, a.checksum, a.applied_at,"
+		" r.nontransactional"
 		" FROM migrate.revision r LEFT JOIN migrate.applied a"
 		" ON a.project = r.project AND a.revision = r.revision"
 		" WHERE r.project = $1 ORDER BY r.revision COLLATE \"C\"",
@@ -98,7 +99,8 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_GET_REVISION] = {
 		"SELECT r.parents, r.checksum, r.up_script, r.down_script, r.description,"
 		" (SELECT a.checksum FROM migrate.applied a"
-		"  WHERE a.project = $1 AND a.revision = $2)"
+		"  WHERE a.project = $1 AND a.revision = $2),"
+		" r.nontransactional, r.source_hash"
 		" FROM (SELECT) AS one LEFT JOIN migrate.revision r"
 		" ON r.project = $1 AND r.revision = $2",
 		2, {TEXTOID, TEXTOID}
@@ -111,15 +113,18 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	},
 	[MGQ_INSERT_REVISION] = {
 		"INSERT INTO migrate.revision (project, revision, parents, description,"
-		" up_script, down_script, checksum, registered_by)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-		8, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID}
+		" up_script, down_script, checksum, registered_by, nontransactional, source_hash)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+		10, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID,
+		BOOLOID, TEXTOID}
 	},
 	[MGQ_UPDATE_REVISION] = {
 		"UPDATE migrate.revision SET parents = $3, description = $4, up_script = $5,"
-		" down_script = $6, checksum = $7, registered_by = $8, registered_at = now()"
+		" down_script = $6, checksum = $7, registered_by = $8, registered_at = now(),"
+		" nontransactional = $9, source_hash = $10"
 		" WHERE project = $1 AND revision = $2",
-		8, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID}
+		10, {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID,
+		BOOLOID, TEXTOID}
 	},
 	[MGQ_DELETE_REVISION] = {
 		"DELETE FROM migrate.revision WHERE project = $1 AND revision = $2",
@@ -140,6 +145,28 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_DELETE_APPLIED] = {
 		"DELETE FROM migrate.applied WHERE project = $1 AND revision = ANY ($2)",
 		2, {TEXTOID, TEXTARRAYOID}
+	},
+	[MGQ_SET_SOURCE_HASH] = {
+		"UPDATE migrate.revision SET source_hash = $3 WHERE project = $1 AND revision = $2",
+		3, {TEXTOID, TEXTOID, TEXTOID}
+	},
+	[MGQ_SOURCES] = {
+		"SELECT revision, source_hash FROM migrate.revision WHERE project = $1"
+		" ORDER BY revision COLLATE \"C\"",
+		1, {TEXTOID}
+	},
+	[MGQ_SYNC_INPUT] = {
+		"SELECT jsonb_typeof(e),"
+		" e ->> 'revision', e ->> 'up', e ->> 'down', e ->> 'description',"
+		" CASE jsonb_typeof(e -> 'parents') WHEN 'array' THEN"
+		"  ARRAY(SELECT jsonb_array_elements_text(e -> 'parents')) END,"
+		" jsonb_typeof(e -> 'parents'), jsonb_typeof(e -> 'nontransactional'),"
+		" (e ->> 'nontransactional') = 'true',"
+		" CASE jsonb_typeof(e) WHEN 'object' THEN"
+		"  (SELECT k FROM jsonb_object_keys(e) AS k WHERE k <> ALL"
+		"  ('{revision,parents,description,up,down,nontransactional}') ORDER BY k LIMIT 1) END"
+		" FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n) ORDER BY n",
+		1, {JSONBOID}
 	},
 	[MGQ_REPAIR_APPLIED] = {
 		"UPDATE migrate.applied SET checksum = $3 WHERE project = $1 AND revision = $2",
@@ -251,4 +278,36 @@ mg_text_or_null(const char *s, bool *isnull)
 {
 	*isnull = (s == NULL);
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Column col (1-based) of the last SPI result's row as a palloc'd string, or NULL. */
+char *
+mg_result_text(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* Column col of the last SPI result's row, a text[], as a C array (NULL when null). */
+char **
+mg_result_text_array(int row, int col, int *n)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	Datum	   *elems;
+	bool	   *elemnulls;
+	char	  **result;
+	int			i;
+
+	*n = 0;
+	if (isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, n);
+	result = palloc(sizeof(char *) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+		result[i] = TextDatumGetCString(elems[i]);
+	return result;
 }

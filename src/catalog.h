@@ -36,6 +36,9 @@ typedef enum MgCatalogQuery
 	MGQ_HISTORY,
 	MGQ_DELETE_APPLIED,
 	MGQ_REPAIR_APPLIED,
+	MGQ_SET_SOURCE_HASH,
+	MGQ_SOURCES,
+	MGQ_SYNC_INPUT,
 	MGQ__COUNT
 } MgCatalogQuery;
 
@@ -45,5 +48,7 @@ extern int	mg_catalog_exec(MgCatalogQuery query, Datum *values, const char *null
 extern Datum mg_array(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern Datum mg_text_array(char **items, int n);
 extern Datum mg_text_or_null(const char *s, bool *isnull);
+extern char *mg_result_text(int row, int col);
+extern char **mg_result_text_array(int row, int col, int *n);
 
 #endif							/* MG_CATALOG_H */

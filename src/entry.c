@@ -25,6 +25,7 @@
 #include "registry.h"
 #include "stamp.h"
 #include "status.h"
+#include "sync.h"
 #include "upgrade.h"
 #include "validate.h"
 
@@ -34,6 +35,8 @@ PG_FUNCTION_INFO_V1(migrate_upgrade);
 PG_FUNCTION_INFO_V1(migrate_downgrade);
 PG_FUNCTION_INFO_V1(migrate_stamp);
 PG_FUNCTION_INFO_V1(migrate_repair);
+PG_FUNCTION_INFO_V1(migrate_sync);
+PG_FUNCTION_INFO_V1(migrate_sources);
 PG_FUNCTION_INFO_V1(migrate_pending);
 PG_FUNCTION_INFO_V1(migrate_current);
 PG_FUNCTION_INFO_V1(migrate_heads);
@@ -49,6 +52,7 @@ static void finish_spi(void);
 static Datum text_array_of(List *revisions);
 static Datum interval_of_us(int64 us);
 static void put_steps(FunctionCallInfo fcinfo, List *steps);
+static MgFileRevision *revisions_of_json(Datum json, int *n);
 
 /*
  * migrate_register(revision, up, down, parents, description, force, project)
@@ -64,6 +68,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	const char *project = arg_project(fcinfo, 6);
 	char	  **parents = NULL;
 	int			nparents = 0;
+	MgRegistration reg = {0};
 	const char *result;
 
 	if (!PG_ARGISNULL(3))
@@ -91,9 +96,17 @@ migrate_register(PG_FUNCTION_ARGS)
 		}
 	}
 
+	reg.revision = revision;
+	reg.up = up;
+	reg.down = down;
+	reg.parents = parents;
+	reg.nparents = nparents;
+	reg.parents_given = !PG_ARGISNULL(3);
+	reg.description = description;
+	reg.force = force;
+
 	connect_spi();
-	result = mg_registry_register(project, revision, up, down, parents, nparents,
-								  !PG_ARGISNULL(3), description, force);
+	result = mg_registry_register(project, &reg);
 	finish_spi();
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
@@ -188,6 +201,133 @@ migrate_repair(PG_FUNCTION_ARGS)
 	result = mg_registry_repair(project, revision);
 	finish_spi();
 	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * migrate_sync(revisions, project)
+ */
+Datum
+migrate_sync(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MgFileRevision *revs;
+	int			n;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("revisions must not be null"),
+				 errhint("Pass a JSON array of revisions, such as '[]' for none.")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	revs = revisions_of_json(PG_GETARG_DATUM(0), &n);
+	foreach(lc, mg_sync_revisions(project, revs, n))
+	{
+		MgSynced   *synced = lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(synced->revision);
+		values[1] = CStringGetTextDatum(synced->action);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_sources(project): each registered revision and its source hash
+ */
+Datum
+migrate_sources(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	foreach(lc, mg_registry_sources(project))
+	{
+		char	  **pair = lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(pair[0]);
+		values[1] = mg_text_or_null(pair[1], &nulls[1]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * The revisions of migrate_sync's JSON argument: an array of objects with
+ * the keys "revision" and "up" (strings), "parents" (an array of strings,
+ * empty for a root), and optionally "down" and "description" (strings or
+ * null) and "nontransactional" (a boolean).  Anything else is refused,
+ * naming the element.
+ */
+static MgFileRevision *
+revisions_of_json(Datum json, int *n)
+{
+	Datum		values[1] = {json};
+	MgFileRevision *revs;
+	MgOwnerScope scope;
+	int			i;
+
+	if (strcmp(TextDatumGetCString(DirectFunctionCall1(jsonb_typeof, json)), "array") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("revisions must be a JSON array"),
+				 errhint("Pass an array of objects such as [{\"revision\": \"0001_init\", \"parents\": [], \"up\": \"...\"}].")));
+
+	mg_owner_begin(&scope);
+	*n = mg_catalog_exec(MGQ_SYNC_INPUT, values, NULL);
+	revs = palloc0(sizeof(MgFileRevision) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		MgFileRevision *rev = &revs[i];
+		char	   *type = mg_result_text(i, 1);
+		char	   *parents_type = mg_result_text(i, 7);
+		char	   *flag_type = mg_result_text(i, 8);
+		char	   *unknown = mg_result_text(i, 10);
+		const char *problem = NULL;
+		bool		isnull;
+
+		rev->id = mg_result_text(i, 2);
+		rev->up = mg_result_text(i, 3);
+		rev->down = mg_result_text(i, 4);
+		rev->description = mg_result_text(i, 5);
+
+		if (strcmp(type, "object") != 0)
+			problem = "is not an object";
+		else if (unknown != NULL)
+			problem = psprintf("has the unknown key \"%s\"", unknown);
+		else if (rev->id == NULL)
+			problem = "has no \"revision\"";
+		else if (rev->up == NULL)
+			problem = "has no \"up\"";
+		else if (parents_type == NULL || strcmp(parents_type, "array") != 0)
+			problem = "has no \"parents\" array";
+		else if (flag_type != NULL && strcmp(flag_type, "boolean") != 0 &&
+				 strcmp(flag_type, "null") != 0)
+			problem = "has a \"nontransactional\" that is not a boolean";
+		if (problem != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+					 errmsg("element %d of revisions %s", i + 1, problem),
+					 errhint("Each element is an object with \"revision\", \"parents\" (an array, empty for a root) and \"up\", and optionally \"down\", \"description\" and \"nontransactional\".")));
+
+		rev->parents = mg_result_text_array(i, 6, &rev->nparents);
+		rev->nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 9, &isnull));
+	}
+	mg_owner_end(&scope);
+	return revs;
 }
 
 /*

@@ -31,6 +31,7 @@ int			pg_migrate_lock_retries = 100;
 int			pg_migrate_retry_delay = 50;
 int			pg_migrate_retry_max_delay = 500;
 int			pg_migrate_script_timeout = 0;
+char	   *pg_migrate_directory = NULL;
 
 void		_PG_init(void);
 
@@ -105,6 +106,15 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_migrate.directory",
+							   "Folder on the server whose migration files migrate_upgrade registers first; empty for none.",
+							   NULL,
+							   &pg_migrate_directory,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_migrate");
 }

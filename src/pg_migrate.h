@@ -41,6 +41,7 @@
 #define ERRCODE_MG_UNSUPPORTED_STATEMENT	MAKE_SQLSTATE('M','G','0','2','0')
 #define ERRCODE_MG_MISSING_DOWN_SCRIPT	MAKE_SQLSTATE('M','G','0','2','1')
 #define ERRCODE_MG_NOT_APPLIED			MAKE_SQLSTATE('M','G','0','2','2')
+#define ERRCODE_MG_BAD_FILES			MAKE_SQLSTATE('M','G','0','2','3')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128
@@ -54,6 +55,7 @@ extern int	pg_migrate_lock_retries;
 extern int	pg_migrate_retry_delay;
 extern int	pg_migrate_retry_max_delay;
 extern int	pg_migrate_script_timeout;
+extern char *pg_migrate_directory;
 
 /* naming rules, in pg_migrate.c */
 extern void mg_check_revision_id(const char *id, const char *what);

@@ -30,17 +30,17 @@
 #include "history.h"
 #include "lock.h"
 #include "pg_migrate.h"
+#include "reader.h"
 #include "registry.h"
 #include "script.h"
 
-static char *get_text(int row, int col);
-static char **get_text_array(int row, int col, int *n);
 static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
 static char *join_ids(char **ids, int n);
 static void insert_applied(const char *project, const char *role,
 						   const MgAppliedRecord *records, int n);
+static char *source_hash_of(const MgRegistration *reg, char **parents, int nparents);
 
 /*
  * True when project was found fully applied at head and nothing changed in
@@ -94,14 +94,16 @@ mg_registry_load(const char *project)
 		MgRevision *rev = &state->revisions[i];
 		bool		isnull;
 
-		rev->id = get_text(i, 1);
-		rev->parents = get_text_array(i, 2, &rev->nparents);
-		rev->checksum = get_text(i, 3);
-		rev->description = get_text(i, 4);
-		rev->applied_checksum = get_text(i, 5);
+		rev->id = mg_result_text(i, 1);
+		rev->parents = mg_result_text_array(i, 2, &rev->nparents);
+		rev->checksum = mg_result_text(i, 3);
+		rev->description = mg_result_text(i, 4);
+		rev->applied_checksum = mg_result_text(i, 5);
 		rev->applied = rev->applied_checksum != NULL;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 6, &isnull));
+		rev->nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 7, &isnull));
 	}
 	state->nregistered = nrev;
 
@@ -114,8 +116,8 @@ mg_registry_load(const char *project)
 		bool		isnull;
 
 		memset(rev, 0, sizeof(MgRevision));
-		rev->id = get_text(i, 1);
-		rev->applied_checksum = get_text(i, 2);
+		rev->id = mg_result_text(i, 1);
+		rev->applied_checksum = mg_result_text(i, 2);
 		rev->applied = true;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 3, &isnull));
@@ -162,12 +164,12 @@ mg_registry_load_scripts(MgState *state, const int *nodes, int n)
 	nrows = mg_catalog_exec(MGQ_LOAD_SCRIPTS, values, NULL);
 	for (i = 0; i < nrows; i++)
 	{
-		char	   *id = get_text(i, 1);
+		char	   *id = mg_result_text(i, 1);
 		int			node = graph_find(state->graph, id);
 
 		Assert(node >= 0);
-		state->revisions[node].up = get_text(i, 2);
-		state->revisions[node].down = get_text(i, 3);
+		state->revisions[node].up = mg_result_text(i, 2);
+		state->revisions[node].down = mg_result_text(i, 3);
 	}
 	mg_owner_end(&scope);
 }
@@ -384,8 +386,8 @@ mg_registry_repair(const char *project, const char *revision)
 
 	mg_owner_begin(&scope);
 	mg_catalog_exec(MGQ_GET_REVISION, values, NULL);
-	checksum = get_text(0, 2);
-	applied_checksum = get_text(0, 6);
+	checksum = mg_result_text(0, 2);
+	applied_checksum = mg_result_text(0, 6);
 	if (checksum == NULL)
 		ereport(ERROR,
 				(errcode(applied_checksum ? ERRCODE_MG_NOT_REGISTERED : ERRCODE_MG_UNKNOWN_REVISION),
@@ -423,25 +425,34 @@ mg_registry_repair(const char *project, const char *revision)
 }
 
 /*
- * Add or update a revision; return "added", "unchanged" or "updated".
+ * Add or update a revision; return "added", "unchanged", "updated", or for
+ * a sync "drifted".
  *
  * parents_given false means "the current single head" for a new revision
  * and "keep the registered parents" for an existing one.  Changing the up
  * script (by checksum) or the parents of an applied revision is refused
- * unless force is set; validation then reports the drift.
+ * unless force is set; validation then reports the drift.  A sync (files
+ * read from a folder) records an edited applied script as force would and
+ * says "drifted", so that validation and upgrade report it, and keeps the
+ * registered parents of an applied revision: a file added before it in the
+ * folder's order starts a branch instead of rewriting history.
+ *
+ * The registry keeps, with each revision, the hash a folder's reader gives
+ * for the same content (mg_file_revision_hash), so that a client can tell
+ * what is registered as it is without sending it.
  */
 const char *
-mg_registry_register(const char *project, const char *revision,
-					 const char *up, const char *down,
-					 char **parents, int nparents, bool parents_given,
-					 const char *description, bool force)
+mg_registry_register(const char *project, const MgRegistration *reg)
 {
+	const char *revision = reg->revision;
+	char	  **parents = reg->parents;
+	int			nparents = reg->nparents;
 	char	   *role = GetUserNameFromId(GetUserId(), false);
 	TimestampTz started = GetCurrentTimestamp();
 	MgOwnerScope scope;
 	Datum		key[2];
-	Datum		values[8];
-	char		nulls[8];
+	Datum		values[10];
+	char		nulls[10];
 	bool		registered;
 	char	   *old_checksum;
 	char	   *old_up;
@@ -449,9 +460,13 @@ mg_registry_register(const char *project, const char *revision,
 	char	   *old_description;
 	char	  **old_parents = NULL;
 	int			old_nparents = 0;
+	bool		old_nontransactional = false;
+	char	   *old_source_hash;
 	char	   *applied_checksum;
 	char	   *checksum;
+	char	   *source_hash;
 	const char *result;
+	bool		drifted;
 	MgHistoryEntry entry = {0};
 	int			i,
 				j;
@@ -472,15 +487,16 @@ mg_registry_register(const char *project, const char *revision,
 						 errmsg("parent \"%s\" is listed twice", parents[i]),
 						 errhint("List each parent once.")));
 	}
-	if (up == NULL)
+	if (reg->up == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
 				 errmsg("the up script of revision \"%s\" must not be null", revision),
 				 errhint("Pass an empty string for a revision that does nothing.")));
 
-	checksum = checksum_in_context(project, revision, up);
+	checksum = checksum_in_context(project, revision, reg->up);
 
-	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_register");
+	mg_lock_project(project, pg_migrate_lock_wait_timeout,
+					reg->sync ? "migrate_sync" : "migrate_register");
 
 	key[0] = CStringGetTextDatum(project);
 	key[1] = CStringGetTextDatum(revision);
@@ -489,16 +505,23 @@ mg_registry_register(const char *project, const char *revision,
 
 	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
 	Assert(SPI_processed == 1);
-	old_checksum = get_text(0, 2);
+	old_checksum = mg_result_text(0, 2);
 	registered = old_checksum != NULL;
-	old_up = get_text(0, 3);
-	old_down = get_text(0, 4);
-	old_description = get_text(0, 5);
-	applied_checksum = get_text(0, 6);
+	old_up = mg_result_text(0, 3);
+	old_down = mg_result_text(0, 4);
+	old_description = mg_result_text(0, 5);
+	applied_checksum = mg_result_text(0, 6);
+	old_source_hash = mg_result_text(0, 8);
 	if (registered)
-		old_parents = get_text_array(0, 1, &old_nparents);
+	{
+		bool		isnull;
 
-	if (!parents_given)
+		old_parents = mg_result_text_array(0, 1, &old_nparents);
+		old_nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 7, &isnull));
+	}
+
+	if (!reg->parents_given || (reg->sync && applied_checksum != NULL && registered))
 	{
 		if (registered)
 		{
@@ -514,7 +537,7 @@ mg_registry_register(const char *project, const char *revision,
 				char	  **heads = palloc(sizeof(char *) * nheads);
 
 				for (i = 0; i < nheads; i++)
-					heads[i] = get_text(i, 1);
+					heads[i] = mg_result_text(i, 1);
 				ereport(ERROR,
 						(errcode(ERRCODE_MG_SEVERAL_HEADS),
 						 errmsg("cannot append revision \"%s\": project \"%s\" has %d heads",
@@ -525,28 +548,37 @@ mg_registry_register(const char *project, const char *revision,
 			nparents = nheads;
 			parents = palloc(sizeof(char *) * Max(nheads, 1));
 			if (nheads == 1)
-				parents[0] = get_text(0, 1);
+				parents[0] = mg_result_text(0, 1);
 		}
 	}
+	source_hash = source_hash_of(reg, parents, nparents);
 
 	if (registered &&
-		same_text(old_up, up) && same_text(old_down, down) &&
-		same_text(old_description, description) &&
-		same_parents(old_parents, old_nparents, parents, nparents))
+		same_text(old_up, reg->up) && same_text(old_down, reg->down) &&
+		same_text(old_description, reg->description) &&
+		same_parents(old_parents, old_nparents, parents, nparents) &&
+		old_nontransactional == reg->nontransactional)
 	{
+		/* registered before the registry kept source hashes */
+		if (!same_text(old_source_hash, source_hash))
+		{
+			values[0] = key[0];
+			values[1] = key[1];
+			values[2] = CStringGetTextDatum(source_hash);
+			mg_catalog_exec(MGQ_SET_SOURCE_HASH, values, NULL);
+		}
 		mg_owner_end(&scope);
 		return "unchanged";
 	}
 
-	if (applied_checksum != NULL && !force &&
-		(strcmp(applied_checksum, checksum) != 0 ||
-		 (registered && !same_parents(old_parents, old_nparents, parents, nparents))))
+	drifted = applied_checksum != NULL && strcmp(applied_checksum, checksum) != 0;
+	if (applied_checksum != NULL && !reg->force && !reg->sync &&
+		(drifted || (registered && !same_parents(old_parents, old_nparents, parents, nparents))))
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_REVISION_APPLIED),
 				 errmsg("revision \"%s\" is applied and its %s differs",
-						revision,
-						strcmp(applied_checksum, checksum) != 0 ? "up script" : "parent list"),
-				 strcmp(applied_checksum, checksum) != 0 ?
+						revision, drifted ? "up script" : "parent list"),
+				 drifted ?
 				 errdetail("Applied with checksum %s; the new script has checksum %s.",
 						   applied_checksum, checksum) :
 				 errdetail("Registered with parents {%s}; the new parents are {%s}.",
@@ -557,17 +589,19 @@ mg_registry_register(const char *project, const char *revision,
 	values[0] = key[0];
 	values[1] = key[1];
 	values[2] = mg_text_array(parents, nparents);
-	values[3] = description ? CStringGetTextDatum(description) : (Datum) 0;
-	nulls[3] = description ? ' ' : 'n';
-	values[4] = CStringGetTextDatum(up);
-	values[5] = down ? CStringGetTextDatum(down) : (Datum) 0;
-	nulls[5] = down ? ' ' : 'n';
+	values[3] = reg->description ? CStringGetTextDatum(reg->description) : (Datum) 0;
+	nulls[3] = reg->description ? ' ' : 'n';
+	values[4] = CStringGetTextDatum(reg->up);
+	values[5] = reg->down ? CStringGetTextDatum(reg->down) : (Datum) 0;
+	nulls[5] = reg->down ? ' ' : 'n';
 	values[6] = CStringGetTextDatum(checksum);
 	values[7] = DirectFunctionCall1(namein, CStringGetDatum(role));
+	values[8] = BoolGetDatum(reg->nontransactional);
+	values[9] = CStringGetTextDatum(source_hash);
 
 	mg_catalog_exec(registered ? MGQ_UPDATE_REVISION : MGQ_INSERT_REVISION, values, nulls);
 
-	result = registered ? "updated" : "added";
+	result = !registered ? "added" : (reg->sync && drifted) ? "drifted" : "updated";
 	entry.event = registered ? "update" : "register";
 	entry.revision = revision;
 	entry.checksum = checksum;
@@ -576,12 +610,61 @@ mg_registry_register(const char *project, const char *revision,
 	entry.finished_at = GetCurrentTimestamp();
 	entry.statements = -1;
 	entry.attempts = -1;
-	if (force && applied_checksum != NULL && strcmp(applied_checksum, checksum) != 0)
-		entry.detail = psprintf("forced: applied with checksum %s", applied_checksum);
+	if ((reg->force || reg->sync) && drifted)
+		entry.detail = psprintf("%s: applied with checksum %s",
+								reg->sync ? "synced" : "forced", applied_checksum);
 	else if (nparents > 0)
 		entry.detail = psprintf("parents {%s}", join_ids(parents, nparents));
 	mg_history_record(project, NULL, role, &entry, 1);
 
+	mg_owner_end(&scope);
+	return result;
+}
+
+/*
+ * The source hash of a registration with its parents resolved, as a
+ * folder's reader computes it for a file.
+ */
+static char *
+source_hash_of(const MgRegistration *reg, char **parents, int nparents)
+{
+	MgFileRevision rev = {0};
+
+	rev.id = (char *) reg->revision;
+	rev.parents = parents;
+	rev.nparents = nparents;
+	rev.description = (char *) reg->description;
+	rev.up = (char *) reg->up;
+	rev.down = (char *) reg->down;
+	rev.nontransactional = reg->nontransactional;
+	return mg_file_revision_hash(&rev);
+}
+
+/*
+ * Each registered revision of project with its source hash (NULL for one
+ * registered before the registry kept them), as a List of two-element
+ * char * arrays, in byte order of ids.
+ */
+List *
+mg_registry_sources(const char *project)
+{
+	MgOwnerScope scope;
+	Datum		values[1];
+	List	   *result = NIL;
+	int			n;
+	int			i;
+
+	values[0] = CStringGetTextDatum(project);
+	mg_owner_begin(&scope);
+	n = mg_catalog_exec(MGQ_SOURCES, values, NULL);
+	for (i = 0; i < n; i++)
+	{
+		char	  **pair = palloc(sizeof(char *) * 2);
+
+		pair[0] = mg_result_text(i, 1);
+		pair[1] = mg_result_text(i, 2);
+		result = lappend(result, pair);
+	}
 	mg_owner_end(&scope);
 	return result;
 }
@@ -608,13 +691,13 @@ mg_registry_unregister(const char *project, const char *revision)
 
 	mg_owner_begin(&scope);
 	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
-	checksum = get_text(0, 2);
+	checksum = mg_result_text(0, 2);
 	if (checksum == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_UNKNOWN_REVISION),
 				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project),
 				 errhint("migrate_heads() and migrate_pending() list registered revisions.")));
-	if (get_text(0, 6) != NULL)
+	if (mg_result_text(0, 6) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_REVISION_APPLIED),
 				 errmsg("revision \"%s\" is applied and cannot be unregistered", revision),
@@ -628,7 +711,7 @@ mg_registry_unregister(const char *project, const char *revision)
 		int			i;
 
 		for (i = 0; i < nchildren; i++)
-			children[i] = get_text(i, 1);
+			children[i] = mg_result_text(i, 1);
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_HAS_CHILDREN),
 				 errmsg("revision \"%s\" has children and cannot be unregistered", revision),
@@ -664,38 +747,6 @@ checksum_in_context(const char *project, const char *revision, const char *up)
 	checksum = mg_script_checksum(up);
 	mg_script_context_pop(&ctx);
 	return checksum;
-}
-
-/* Column col (1-based) of SPI result row as a palloc'd string, or NULL. */
-static char *
-get_text(int row, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/* Column col of SPI result row, a text[], as a C array. */
-static char **
-get_text_array(int row, int col, int *n)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-	Datum	   *elems;
-	bool	   *elemnulls;
-	char	  **result;
-	int			i;
-
-	*n = 0;
-	if (isnull)
-		return NULL;
-	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &elemnulls, n);
-	result = palloc(sizeof(char *) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
-		result[i] = TextDatumGetCString(elems[i]);
-	return result;
 }
 
 /* Equal strings, or both NULL? */

@@ -9,6 +9,7 @@
 #define MG_REGISTRY_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 #include "graph.h"
 
@@ -20,6 +21,7 @@ typedef struct MgRevision
 	char	   *description;
 	char	   *checksum;		/* registered checksum; NULL when the
 								 * revision is applied but not registered */
+	bool		nontransactional;	/* marked to run outside a transaction */
 	bool		applied;
 	char	   *applied_checksum;
 	TimestampTz applied_at;
@@ -65,10 +67,23 @@ extern void mg_registry_record_stamp(const MgState *state, const char *target,
 									 const char *role, const int *added, int nadded,
 									 const int *removed, int nremoved);
 extern const char *mg_registry_repair(const char *project, const char *revision);
-extern const char *mg_registry_register(const char *project, const char *revision,
-										const char *up, const char *down,
-										char **parents, int nparents, bool parents_given,
-										const char *description, bool force);
+/* What a registration asks for. */
+typedef struct MgRegistration
+{
+	const char *revision;
+	const char *up;
+	const char *down;			/* NULL: none */
+	char	  **parents;
+	int			nparents;
+	bool		parents_given;	/* false: the single head, or as registered */
+	const char *description;	/* NULL: none */
+	bool		nontransactional;
+	bool		force;			/* record an edit of an applied revision */
+	bool		sync;			/* from a folder: see mg_registry_register */
+} MgRegistration;
+
+extern const char *mg_registry_register(const char *project, const MgRegistration *reg);
+extern List *mg_registry_sources(const char *project);
 extern void mg_registry_unregister(const char *project, const char *revision);
 
 #endif							/* MG_REGISTRY_H */

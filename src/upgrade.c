@@ -13,7 +13,8 @@
  *    transaction-wide snapshot would not show).
  * 2. Take the project's migration lock (lock.c).  Everything after this is
  *    read afresh, so a caller that waited for another deploy finds the
- *    work done and succeeds with nothing to do.
+ *    work done and succeeds with nothing to do.  When pg_migrate.directory
+ *    names a folder, register its files now (sync.c).
  * 3. At head with nothing changed since (registry.c's clean flag), return at
  *    once.  Otherwise load the state, raise the first graph or applied-set
  *    problem (validate.c), plan the target (graph.c), and parse every
@@ -27,7 +28,8 @@
  *
  * A dry run does step 3 only, validation included: it takes no lock and
  * changes nothing, so it also works on a standby and in a read-only or
- * REPEATABLE READ transaction.
+ * REPEATABLE READ transaction.  It does not read pg_migrate.directory,
+ * since registering the files would be a change.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +43,7 @@
 #include "lock.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "sync.h"
 #include "upgrade.h"
 #include "validate.h"
 
@@ -62,7 +65,13 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	int			i;
 
 	if (!dry_run)
+	{
 		mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_upgrade");
+		mg_sync_directory(project);
+	}
+	else if (pg_migrate_directory != NULL && pg_migrate_directory[0] != '\0')
+		ereport(NOTICE,
+				(errmsg("a dry run plans from the registry and does not read pg_migrate.directory")));
 
 	if (strcmp(target, "head") == 0 && mg_registry_is_clean(project))
 		return NIL;
@@ -86,6 +95,12 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 		MgRevision *rev = &state->revisions[plan[i]];
 
 		scripts[i] = mg_script_parse(project, rev->id, rev->up, false);
+		if (rev->nontransactional)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_NON_TRANSACTIONAL),
+					 errmsg("revision \"%s\" is marked non-transactional and cannot run inside migrate_upgrade", rev->id),
+					 errdetail("Its file asks for it to run outside a transaction (transaction:false); migrate_upgrade runs every revision in one transaction."),
+					 errhint("Apply it with the per-revision runner CALL migrate_run(), which runs such revisions at top level.")));
 		mg_script_refuse_non_transactional(scripts[i], "migrate_upgrade");
 	}
 

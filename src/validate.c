@@ -205,6 +205,12 @@ mg_validate_scripts(MgState *state)
 								   edata->context ? psprintf("%s (%s)", edata->message, edata->context)
 								   : pstrdup(edata->message),
 								   edata->hint ? pstrdup(edata->hint) : NULL);
+		else if (rev->nontransactional)
+			problems = add_problem(problems, "warning", rev->id, "non-transactional",
+								   ERRCODE_MG_NON_TRANSACTIONAL,
+								   psprintf("revision \"%s\" is marked non-transactional", rev->id),
+								   "Its file asks for it to run outside a transaction (transaction:false).",
+								   "Apply this revision with the per-revision runner CALL migrate_run().");
 		else if (work.script->nontx_index >= 0)
 			problems = add_problem(problems, "warning", rev->id, "non-transactional",
 								   ERRCODE_MG_NON_TRANSACTIONAL,
