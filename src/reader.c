@@ -153,7 +153,9 @@
 #endif
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -176,13 +178,13 @@
 #ifndef FRONTEND
 #define reader_opendir(path)	AllocateDir(path)
 #define reader_closedir(dir)	FreeDir(dir)
-#define reader_fopen(path)		AllocateFile(path, PG_BINARY_R)
-#define reader_fclose(file)		FreeFile(file)
+#define reader_open(path)		OpenTransientFile(path, O_RDONLY | PG_BINARY)
+#define reader_close(fd)		CloseTransientFile(fd)
 #else
 #define reader_opendir(path)	opendir(path)
 #define reader_closedir(dir)	closedir(dir)
-#define reader_fopen(path)		fopen(path, PG_BINARY_R)
-#define reader_fclose(file)		fclose(file)
+#define reader_open(path)		open(path, O_RDONLY | PG_BINARY, 0)
+#define reader_close(fd)		close(fd)
 #endif
 
 /* A growable array of palloc'd strings. */
@@ -2245,12 +2247,13 @@ typedef struct Listing
 static void list_folder(Listing *l, const char *dir, const char *rel, int depth);
 static void listing_add_error(Listing *l, const char *rel, const char *fmt,...) pg_attribute_printf(3, 4);
 static void read_whole_file(Listing *l, const char *path, const char *rel);
-static int	compare_strings(const void *a, const void *b);
+static int	compare_entries(const void *a, const void *b);
 
+/* qsort order of list_folder's entries: by name, after the kind */
 static int
-compare_strings(const void *a, const void *b)
+compare_entries(const void *a, const void *b)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	return strcmp(*(char *const *) a + 1, *(char *const *) b + 1);
 }
 
 /*
@@ -2283,48 +2286,62 @@ listing_add_error(Listing *l, const char *rel, const char *fmt,...)
 	strlist_add(&l->errors, buf.data);
 }
 
-/* Read the file at path into the listing under the name rel. */
+/*
+ * Read the file at path into the listing under the name rel.  Plain
+ * descriptors rather than stdio: open, fstat, read, close and nothing
+ * more per file.
+ */
 static void
 read_whole_file(Listing *l, const char *path, const char *rel)
 {
-	FILE	   *file = reader_fopen(path);
+	int			fd = reader_open(path);
 	struct stat st;
 	char	   *buf;
 	size_t		size;
+	size_t		done = 0;
 
-	if (file == NULL)
+	if (fd < 0)
 	{
 		listing_add_error(l, rel, "could not open file: %m");
 		return;
 	}
-	if (fstat(fileno(file), &st) != 0)
+	if (fstat(fd, &st) != 0)
 	{
 		listing_add_error(l, rel, "could not stat file: %m");
-		reader_fclose(file);
+		reader_close(fd);
 		return;
 	}
 	if ((uint64) st.st_size > READER_MAX_FILE_SIZE)
 	{
 		listing_add_error(l, rel, "file too large (%lld bytes; at most %zu)",
 						  (long long) st.st_size, READER_MAX_FILE_SIZE);
-		reader_fclose(file);
+		reader_close(fd);
 		return;
 	}
 	size = (size_t) st.st_size;
 	buf = palloc(size + 1);
-	errno = 0;
-	if (fread(buf, 1, size, file) != size || ferror(file))
+	while (done < size)
 	{
-		if (errno == 0)
-			listing_add_error(l, rel, "could not read file: it changed while being read");
-		else
-			listing_add_error(l, rel, "could not read file: %m");
-		pfree(buf);
-		reader_fclose(file);
-		return;
+		ssize_t		n;
+
+		errno = 0;
+		n = read(fd, buf + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			if (n == 0)
+				listing_add_error(l, rel, "could not read file: it changed while being read");
+			else
+				listing_add_error(l, rel, "could not read file: %m");
+			pfree(buf);
+			reader_close(fd);
+			return;
+		}
+		done += (size_t) n;
 	}
 	buf[size] = '\0';
-	reader_fclose(file);
+	reader_close(fd);
 
 	if (l->names.n == l->max)
 	{
@@ -2351,6 +2368,10 @@ read_whole_file(Listing *l, const char *path, const char *rel)
  * Hidden entries are skipped; symbolic links are followed; entries that
  * are neither files nor folders are skipped.  The folder is read whole and
  * closed before its subfolders are, so one descriptor is open at a time.
+ * The kind of entry comes from readdir where the file system tells it
+ * (d_type), and from stat() only where it does not or for a symbolic
+ * link: a stat by path costs as much as reading a small file, and a
+ * client's no-op sync reads every file of the folder.
  */
 static void
 list_folder(Listing *l, const char *dir, const char *rel, int depth)
@@ -2380,25 +2401,39 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth)
 		}
 		if (de->d_name[0] == '.')
 			continue;			/* hidden, and "." and ".." */
-		strlist_add(&entries, pstrdup(de->d_name));
+		/* each entry is its kind, 'f', 'd' or '?' (ask stat), then its name */
+#ifdef _DIRENT_HAVE_D_TYPE
+		strlist_add(&entries, psprintf("%c%s",
+									   de->d_type == DT_REG ? 'f' :
+									   de->d_type == DT_DIR ? 'd' : '?',
+									   de->d_name));
+#else
+		strlist_add(&entries, psprintf("?%s", de->d_name));
+#endif
 	}
 	reader_closedir(d);
 	if (entries.n > 0)
-		qsort(entries.items, entries.n, sizeof(char *), compare_strings);
+		qsort(entries.items, entries.n, sizeof(char *), compare_entries);
 
 	for (i = 0; i < entries.n; i++)
 	{
-		char	   *childrel = rel ? psprintf("%s/%s", rel, entries.items[i])
-			: pstrdup(entries.items[i]);
+		const char *name = entries.items[i] + 1;
+		char		kind = entries.items[i][0];
+		char	   *childrel = rel ? psprintf("%s/%s", rel, name)
+			: pstrdup(name);
 		char	   *childpath = psprintf("%s/%s", dir, childrel);
 		struct stat st;
 
 #ifndef FRONTEND
 		CHECK_FOR_INTERRUPTS();
 #endif
-		if (stat(childpath, &st) != 0)
+		if (kind == 'f')
+			st.st_mode = S_IFREG;
+		else if (kind == 'd')
+			st.st_mode = S_IFDIR;
+		if (kind == '?' && stat(childpath, &st) != 0)
 		{
-			if (name_is_wanted(entries.items[i]))
+			if (name_is_wanted(name))
 				listing_add_error(l, childrel, "could not stat file: %m");
 		}
 		else if (S_ISDIR(st.st_mode))
@@ -2410,7 +2445,7 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth)
 			else
 				list_folder(l, dir, childrel, depth + 1);
 		}
-		else if (S_ISREG(st.st_mode) && name_is_wanted(entries.items[i]))
+		else if (S_ISREG(st.st_mode) && name_is_wanted(name))
 			read_whole_file(l, childpath, childrel);
 		pfree(childrel);
 		pfree(childpath);
