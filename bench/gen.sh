@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/gen.sh N OUTDIR
+# bench/gen.sh N OUTDIR [files]
 #
 # Writes the benchmark's migration workload, deterministically (the same N
 # always gives byte-identical files, and the first M scripts of a run with
@@ -9,14 +9,18 @@
 #   OUTDIR/register.sql  one `SELECT migrate_register(...)` per script, the
 #                        script dollar-quoted, in order r0001..rN (parents
 #                        NULL, so the registry becomes one linear history)
+#   OUTDIR/migrations/   with "files": one migration file per script,
+#                        rNNNN.sql in pg_migrate's (dbmate's) format, which
+#                        the client reads as the same linear history
 #
 # Script i creates table t_i with a few columns (its primary key is one index)
 # plus a secondary index; every tenth script also alters an earlier table,
 # t_(i/2), by adding a column.
 set -euo pipefail
 
-if [ $# -ne 2 ] || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
-	echo "usage: $0 N OUTDIR   (N >= 1)" >&2
+if [ $# -lt 2 ] || [ $# -gt 3 ] || ! [[ $1 =~ ^[1-9][0-9]*$ ]] ||
+	{ [ $# -eq 3 ] && [ "$3" != files ]; }; then
+	echo "usage: $0 N OUTDIR [files]   (N >= 1)" >&2
 	exit 2
 fi
 n=$1
@@ -61,3 +65,15 @@ script() {
 		printf '$up$);\n'
 	done
 } >"$out/register.sql"
+
+if [ $# -eq 3 ]; then
+	rm -rf "$out/migrations"
+	mkdir "$out/migrations"
+	for ((i = 1; i <= n; i++)); do
+		printf -v f '%s/migrations/r%0*d.sql' "$out" "$w" "$i"
+		{
+			printf -- '-- migrate:up\n'
+			script "$i"
+		} >"$f"
+	done
+fi

@@ -99,7 +99,8 @@ extern void out_line(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void client_exit(int status) pg_attribute_noreturn();
 
 /* connect.c */
-extern PGconn *client_connect(const ClientOptions *opts);
+extern void connect_start(const ClientOptions *opts);
+extern PGconn *connect_finish(void);
 
 /* query.c */
 extern void query_install_signals(void);
@@ -122,8 +123,15 @@ typedef struct SyncResult
 	PGresult   *changes;		/* migrate_sync's rows, NULL if not called */
 } SyncResult;
 
-extern MgFileSet *sync_read_folder(const ClientOptions *opts);
-extern bool sync_folder(const ClientOptions *opts, MgFileSet *set,
+/* a migration folder, read and hashed */
+typedef struct Folder
+{
+	MgFileSet  *set;
+	char	  **hashes;			/* mg_file_revision_hash of each revision */
+} Folder;
+
+extern Folder *sync_read_folder(const ClientOptions *opts);
+extern bool sync_folder(const ClientOptions *opts, const Folder *folder,
 						SyncResult *result);
 
 /* commands.c */

@@ -3,10 +3,12 @@
  * commands.c
  *	  The client's commands, each one call of the extension's functions.
  *
- * run_command does what they share, in this order, so that nothing
- * touches the database before everything that can be checked locally has
- * been: read the folder (bad files exit 2 before connecting), connect
- * (exit 3), sync the folder, run the command.
+ * run_command does what they share: it starts connecting, reads the
+ * folder while the server starts a backend for it (a no-op deploy spends
+ * as much time reading a thousand files as the server does starting the
+ * backend, so the two overlap), finishes connecting (exit 3 if it cannot),
+ * syncs the folder and runs the command.  Bad files exit 2 before any
+ * statement is sent: the server has seen a startup packet, nothing more.
  *
  * With --dir, "up" commits the sync before it upgrades, so a failed
  * upgrade still leaves the folder registered, as "sync" would.  The
@@ -84,21 +86,21 @@ int
 run_command(ClientOptions *opts)
 {
 	const CommandInfo *cmd = find_command(opts->command);
-	MgFileSet  *set = NULL;
+	Folder	   *folder = NULL;
 	PGconn	   *conn;
 	bool		in_transaction;
 	int			status;
 
 	if (cmd->arg == ARG_DIR)
 		opts->dir = opts->target;
+	connect_start(opts);
 	if (opts->dir != NULL)
-		set = sync_read_folder(opts);
-
-	conn = client_connect(opts);
+		folder = sync_read_folder(opts);
+	conn = connect_finish();
 	query_attach(conn, opts);
 
 	/* a folder for a command that changes nothing: sync, answer, undo */
-	in_transaction = set != NULL && cmd->arg != ARG_DIR &&
+	in_transaction = folder != NULL && cmd->arg != ARG_DIR &&
 		!(strcmp(cmd->name, "up") == 0 && !opts->dry_run);
 	if (in_transaction)
 	{
@@ -108,9 +110,9 @@ run_command(ClientOptions *opts)
 			return EXIT_FAILED;
 		PQclear(res);
 	}
-	if (set != NULL)
+	if (folder != NULL)
 	{
-		if (!sync_folder(opts, set, &sync_result))
+		if (!sync_folder(opts, folder, &sync_result))
 		{
 			status = failure_status(true);
 			query_rollback_quietly();

@@ -55,26 +55,42 @@ static bool is_conninfo(const char *s);
 static void check_conninfo(const char *conninfo);
 static char *describe_target(const ClientOptions *opts, PGconn *conn);
 static void append_param(StringInfo buf, const char *keyword, const char *value);
-static bool wait_connected(PGconn *conn, int timeout_s, bool *timed_out);
+static void start_attempt(void);
+static bool wait_connected(bool *timed_out);
 static bool worth_retrying(const ConnParams *params, int timeout_s);
 static char *trimmed_error(PGconn *conn);
 static void sleep_ms(long ms);
 static long now_ms(void);
 
-/*
- * Connect, retrying as the options say; return the connection.  Exits
- * with EXIT_BAD_INPUT on a malformed connection string and with
- * EXIT_NO_CONNECTION when every attempt failed.
- */
-PGconn *
-client_connect(const ClientOptions *opts)
+/* The connection being made: one per process. */
+typedef struct Connecting
 {
-	ConnParams	params = {{0}};
-	char	   *password = NULL;
-	int			attempts = opts->connect_retries + 1;
-	long		delay = RETRY_FIRST_MS;
-	int			attempt;
-	PGconn	   *conn;
+	const ClientOptions *opts;
+	ConnParams	params;
+	char	   *password;		/* prompted for, or NULL */
+	int			attempts;		/* 1 + --connect-retries */
+	int			attempt;		/* the current one, from 1 */
+	PGconn	   *conn;			/* the current attempt */
+	char	   *target;			/* what it connects to, for messages */
+	PostgresPollingStatusType status;	/* PQconnectPoll's last word */
+	long		deadline;		/* now_ms() when the attempt times out, or 0 */
+} Connecting;
+
+static Connecting cx;
+
+/*
+ * Start connecting as the options say: check the connection string, ask
+ * for a password if -W says so, and start the first attempt, taking it as
+ * far as it goes without waiting for the server.  The caller can then do
+ * its own work (read the migration folder) while the server starts a
+ * backend for us, and call connect_finish to wait for it.  Exits with
+ * EXIT_BAD_INPUT on a malformed connection string.
+ */
+void
+connect_start(const ClientOptions *opts)
+{
+	cx.opts = opts;
+	cx.attempts = opts->connect_retries + 1;
 
 	/* learn every password before anything is printed */
 	mask_add_secret(getenv("PGPASSWORD"));
@@ -85,95 +101,142 @@ client_connect(const ClientOptions *opts)
 	}
 	if (opts->prompt == PROMPT_ALWAYS)
 	{
-		password = simple_prompt("Password: ", false);
-		mask_add_secret(password);
+		cx.password = simple_prompt("Password: ", false);
+		mask_add_secret(cx.password);
 	}
+	build_params(&cx.params, opts, cx.password);
+	cx.attempt = 1;
+	start_attempt();
+}
 
-	build_params(&params, opts, password);
+/*
+ * Finish what connect_start began, retrying as the options say, and
+ * return the connection.  Exits with EXIT_NO_CONNECTION when every
+ * attempt failed.
+ */
+PGconn *
+connect_finish(void)
+{
+	const ClientOptions *opts = cx.opts;
+	long		delay = RETRY_FIRST_MS;
 
-	for (attempt = 1;; attempt++)
+	for (;;)
 	{
 		bool		timed_out;
-		char	   *target;
 		char	   *reason;
-		PQconninfoOption *info;
-		PQconninfoOption *o;
 
-		conn = PQconnectStartParams(params.keywords, params.values, true);
-		if (conn == NULL)
-		{
-			out_message("ERROR", "could not connect: out of memory");
-			out_set_client_error("could not connect: out of memory");
-			client_exit(EXIT_NO_CONNECTION);
-		}
-		/* a password from a service file or the environment */
-		info = PQconninfo(conn);
-		for (o = info; o != NULL && o->keyword != NULL; o++)
-			if (strcmp(o->keyword, "password") == 0)
-				mask_add_secret(o->val);
-		PQconninfoFree(info);
-
-		target = describe_target(opts, conn);
-		if (attempts > 1)
-			out_progress("connecting to %s (attempt %d of %d)", target,
-						 attempt, attempts);
-		else
-			out_progress("connecting to %s", target);
-
-		if (wait_connected(conn, opts->connect_timeout, &timed_out))
+		if (wait_connected(&timed_out))
 			break;
 
 		/* like psql: ask for a password the server wants, if we may */
-		if (PQconnectionNeedsPassword(conn) && password == NULL &&
+		if (PQconnectionNeedsPassword(cx.conn) && cx.password == NULL &&
 			opts->prompt != PROMPT_NEVER && isatty(STDIN_FILENO))
 		{
-			PQfinish(conn);
-			password = simple_prompt("Password: ", false);
-			mask_add_secret(password);
-			build_params(&params, opts, password);
-			attempt--;
+			PQfinish(cx.conn);
+			cx.password = simple_prompt("Password: ", false);
+			mask_add_secret(cx.password);
+			build_params(&cx.params, opts, cx.password);
+			start_attempt();
 			continue;
 		}
 
 		reason = timed_out ?
 			psprintf("timeout expired after %d s", opts->connect_timeout) :
-			trimmed_error(conn);
-		PQfinish(conn);
-		if (attempt >= attempts ||
-			(!timed_out && !worth_retrying(&params, opts->connect_timeout)))
+			trimmed_error(cx.conn);
+		PQfinish(cx.conn);
+		cx.conn = NULL;
+		if (cx.attempt >= cx.attempts ||
+			(!timed_out && !worth_retrying(&cx.params, opts->connect_timeout)))
 		{
-			char	   *msg = psprintf("could not connect to %s: %s", target, reason);
+			char	   *msg = psprintf("could not connect to %s: %s", cx.target, reason);
 
 			out_message("ERROR", msg);
-			if (attempt < attempts)
+			if (cx.attempt < cx.attempts)
 				out_progress("not retrying: the server is up and refused the connection");
 			out_set_client_error(msg);
 			client_exit(EXIT_NO_CONNECTION);
 		}
-		out_progress("attempt %d of %d failed: %s; retrying in %.2f s",
-					 attempt, attempts, reason, delay / 1000.0);
+		out_progress("attempt %d of %d failed, retrying in %.2f s: %s",
+					 cx.attempt, cx.attempts, delay / 1000.0, reason);
 		pfree(reason);
-		pfree(target);
 		sleep_ms(delay);
 		delay = Min(delay * 2, RETRY_MAX_MS);
+		cx.attempt++;
+		start_attempt();
 	}
 
 	{
 		StringInfoData buf;
-		const char *host = PQhost(conn);
 
 		initStringInfo(&buf);
-		append_param(&buf, "host", host);
-		append_param(&buf, "port", PQport(conn));
-		append_param(&buf, "dbname", PQdb(conn));
-		append_param(&buf, "user", PQuser(conn));
-		if (PQconnectionUsedPassword(conn))
+		append_param(&buf, "host", PQhost(cx.conn));
+		append_param(&buf, "port", PQport(cx.conn));
+		append_param(&buf, "dbname", PQdb(cx.conn));
+		append_param(&buf, "user", PQuser(cx.conn));
+		if (PQconnectionUsedPassword(cx.conn))
 			append_param(&buf, "password", "****");
 		out_progress("connected to %s (server %s)", buf.data,
-					 PQparameterStatus(conn, "server_version"));
+					 PQparameterStatus(cx.conn, "server_version"));
 		pfree(buf.data);
 	}
-	return conn;
+	return cx.conn;
+}
+
+/*
+ * Start attempt cx.attempt: report it, and drive it without waiting as far
+ * as it goes (with trust or peer authentication, until the startup packet
+ * is sent and the server is starting our backend).
+ */
+static void
+start_attempt(void)
+{
+	PQconninfoOption *info;
+	PQconninfoOption *o;
+
+	cx.conn = PQconnectStartParams(cx.params.keywords, cx.params.values, true);
+	if (cx.conn == NULL)
+	{
+		out_message("ERROR", "could not connect: out of memory");
+		out_set_client_error("could not connect: out of memory");
+		client_exit(EXIT_NO_CONNECTION);
+	}
+	/* a password from a service file or the environment */
+	info = PQconninfo(cx.conn);
+	for (o = info; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0)
+			mask_add_secret(o->val);
+	PQconninfoFree(info);
+
+	if (cx.target != NULL)
+		pfree(cx.target);
+	cx.target = describe_target(cx.opts, cx.conn);
+	if (cx.attempts > 1)
+		out_progress("connecting to %s (attempt %d of %d)", cx.target,
+					 cx.attempt, cx.attempts);
+	else
+		out_progress("connecting to %s", cx.target);
+
+	cx.deadline = cx.opts->connect_timeout > 0 ?
+		now_ms() + cx.opts->connect_timeout * 1000L : 0;
+	cx.status = PGRES_POLLING_WRITING;
+	if (PQstatus(cx.conn) == CONNECTION_BAD)
+	{
+		cx.status = PGRES_POLLING_FAILED;
+		return;
+	}
+	/* whatever can be done now */
+	while (cx.status == PGRES_POLLING_READING ||
+		   cx.status == PGRES_POLLING_WRITING)
+	{
+		struct pollfd pfd;
+
+		pfd.fd = PQsocket(cx.conn);
+		pfd.events = cx.status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) != 1)
+			break;
+		cx.status = PQconnectPoll(cx.conn);
+	}
 }
 
 /*
@@ -309,32 +372,26 @@ append_param(StringInfo buf, const char *keyword, const char *value)
 }
 
 /*
- * Drive a connection started with PQconnectStartParams to its end, for at
- * most timeout_s seconds (0: no limit).  True when connected; otherwise
- * *timed_out says whether the deadline passed.
+ * Drive the current attempt to its end, until its deadline.  True when
+ * connected; otherwise *timed_out says whether the deadline passed.
  */
 static bool
-wait_connected(PGconn *conn, int timeout_s, bool *timed_out)
+wait_connected(bool *timed_out)
 {
-	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
-	long		deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000L : 0;
-
 	*timed_out = false;
-	if (PQstatus(conn) == CONNECTION_BAD)
-		return false;
 	for (;;)
 	{
 		struct pollfd pfd;
 		int			wait_ms = -1;
 		int			rc;
 
-		if (status == PGRES_POLLING_OK)
+		if (cx.status == PGRES_POLLING_OK)
 			return true;
-		if (status == PGRES_POLLING_FAILED)
+		if (cx.status == PGRES_POLLING_FAILED)
 			return false;
-		if (deadline != 0)
+		if (cx.deadline != 0)
 		{
-			long		left = deadline - now_ms();
+			long		left = cx.deadline - now_ms();
 
 			if (left <= 0)
 			{
@@ -343,8 +400,8 @@ wait_connected(PGconn *conn, int timeout_s, bool *timed_out)
 			}
 			wait_ms = (int) left;
 		}
-		pfd.fd = PQsocket(conn);
-		pfd.events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.fd = PQsocket(cx.conn);
+		pfd.events = cx.status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		pfd.revents = 0;
 		rc = poll(&pfd, 1, wait_ms);
 		if (rc < 0 && errno == EINTR)
@@ -354,7 +411,7 @@ wait_connected(PGconn *conn, int timeout_s, bool *timed_out)
 			*timed_out = true;
 			return false;
 		}
-		status = PQconnectPoll(conn);
+		cx.status = PQconnectPoll(cx.conn);
 	}
 }
 

@@ -39,11 +39,11 @@ static void append_revision_json(StringInfo buf, const MgFileRevision *rev);
 static const char *project_arg(const ClientOptions *opts, int param);
 
 /*
- * Read the folder named by --dir (or the sync command's DIR).  Exits with
- * EXIT_BAD_INPUT, every problem listed, when any file is bad or there are
- * no migrations.
+ * Read the folder named by --dir (or the sync command's DIR), and hash
+ * each revision.  Exits with EXIT_BAD_INPUT, every problem listed, when
+ * any file is bad or there are no migrations.
  */
-MgFileSet *
+Folder *
 sync_read_folder(const ClientOptions *opts)
 {
 	MgFileSet  *set = mg_read_directory(opts->dir, opts->layout);
@@ -53,10 +53,16 @@ sync_read_folder(const ClientOptions *opts)
 
 	if (set->nerrors == 0 && set->nrevisions > 0)
 	{
+		Folder	   *folder = pg_malloc(sizeof(Folder));
+
+		folder->set = set;
+		folder->hashes = pg_malloc(sizeof(char *) * set->nrevisions);
+		for (i = 0; i < set->nrevisions; i++)
+			folder->hashes[i] = mg_file_revision_hash(&set->revisions[i]);
 		out_progress("read %d revision%s from %s (%s layout)",
 					 set->nrevisions, set->nrevisions == 1 ? "" : "s",
 					 opts->dir, mg_layout_name(set->layout));
-		return set;
+		return folder;
 	}
 
 	initStringInfo(&text);
@@ -95,14 +101,15 @@ project_arg(const ClientOptions *opts, int param)
 }
 
 /*
- * Register set's new and changed revisions (see the file header).  Fills
+ * Register the folder's new and changed revisions (see the file header).  Fills
  * *result and returns true, or returns false after a failed statement,
  * whose error has been printed.
  */
 bool
-sync_folder(const ClientOptions *opts, MgFileSet *set, SyncResult *result)
+sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 {
-	char	  **hashes = pg_malloc(sizeof(char *) * set->nrevisions);
+	MgFileSet  *set = folder->set;
+	char	  **hashes = folder->hashes;
 	const char *params[2];
 	Registered *reg;
 	int			nreg;
@@ -117,8 +124,6 @@ sync_folder(const ClientOptions *opts, MgFileSet *set, SyncResult *result)
 
 	memset(result, 0, sizeof(*result));
 	result->revisions = set->nrevisions;
-	for (i = 0; i < set->nrevisions; i++)
-		hashes[i] = mg_file_revision_hash(&set->revisions[i]);
 
 	/* 1. what is registered, as hashes */
 	params[0] = opts->project;
