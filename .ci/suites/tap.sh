@@ -7,7 +7,8 @@
 # them, but not through `make installcheck`: initdb refuses root, so as
 # root they run as the postgres OS user, from a copy of t/ in a temporary
 # directory that user can write (tmp_check/ with the clusters and logs goes
-# there too). As any other user they run as that user.
+# there too, and test/fixtures/, which t/004_client.pl reads). As any other
+# user they run as that user.
 
 # suite_tap: one prove per t/*.pl, one result each (tap/NNN_topic). On a
 # failure, prove's verbose output and the test's logs from tmp_check/log
@@ -21,6 +22,11 @@ suite_tap() {
 	fi
 	work=$(mktemp -d "${PGM_TMPDIR:-/tmp}/pgm-tap.XXXXXX")
 	cp -R "$PGM_ROOT/t" "$work/t"
+	# the file reader's fixture folders, which t/004_client.pl loads
+	if [[ -d $PGM_ROOT/test/fixtures ]]; then
+		mkdir -p "$work/test"
+		cp -R "$PGM_ROOT/test/fixtures" "$work/test/fixtures"
+	fi
 	mkdir "$work/tmp_check"
 	if ((EUID == 0)); then
 		chown -R postgres:postgres "$work"
