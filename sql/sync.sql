@@ -19,7 +19,7 @@ SELECT * FROM migrate_sync($$[
 ]$$);
 SELECT revision, parents, description, nontransactional, down_script IS NOT NULL AS has_down,
        length(source_hash) AS hash_length
-  FROM migrate.revision ORDER BY revision;
+  FROM migrate.revision ORDER BY revision COLLATE "C";
 -- the source hashes, as a client compares them with its own
 SELECT revision, source_hash = (SELECT source_hash FROM migrate.revision r
                                  WHERE r.revision = s.revision) AS same
@@ -65,7 +65,7 @@ SELECT * FROM migrate_sync($$[
   {"revision": "0002_index", "parents": ["0002b_hotfix"],
    "up": "CREATE INDEX sync_users_id ON sync_users (id);", "down": "DROP INDEX sync_users_id;"}
 ]$$);
-SELECT revision, parents FROM migrate.revision ORDER BY revision;
+SELECT revision, parents FROM migrate.revision ORDER BY revision COLLATE "C";
 SELECT severity, revision, problem FROM migrate_validate();
 SELECT * FROM migrate_upgrade('heads');
 SELECT event, revision, detail FROM migrate_history() WHERE event = 'update' ORDER BY id;
