@@ -379,7 +379,8 @@ add_error(Reader *r, const char *file, int line, const char *fmt,...)
 /*
  * s as messages may show it: valid UTF-8 and printable ASCII as they are,
  * any other byte (control characters, invalid UTF-8) and the backslash as
- * \xNN, so that a message is always valid UTF-8 on one line.  palloc'd.
+ * \xNN, so that a message is always valid UTF-8 on one line; an empty
+ * string as "".  palloc'd.
  */
 static char *
 shown_name(const char *s)
@@ -388,6 +389,8 @@ shown_name(const char *s)
 	const unsigned char *p = (const unsigned char *) s;
 
 	initStringInfo(&buf);
+	if (*s == '\0')
+		appendStringInfoString(&buf, "\"\"");
 	while (*p)
 	{
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
@@ -961,6 +964,7 @@ parse_section_options(Reader *r, const InFile *f, int line,
 	{
 		size_t		start;
 		size_t		toklen;
+		char	   *raw;
 		char	   *tok;
 
 		while (i < len && is_blank(opts[i]))
@@ -971,7 +975,9 @@ parse_section_options(Reader *r, const InFile *f, int line,
 		while (i < len && !is_blank(opts[i]))
 			i++;
 		toklen = i - start;
-		tok = pnstrdup(opts + start, toklen);
+		raw = pnstrdup(opts + start, toklen);
+		tok = shown_name(raw);
+		pfree(raw);
 		if (strncmp(tok, "transaction:", 12) != 0)
 		{
 			add_error(r, f->shown, line,
@@ -1031,7 +1037,10 @@ parse_parents(Reader *r, const InFile *f, int line,
 				dup = true;
 		if (dup)
 		{
-			add_error(r, f->shown, line, "parent \"%s\" listed twice", id);
+			char	   *shown = shown_name(id);
+
+			add_error(r, f->shown, line, "parent \"%s\" listed twice", shown);
+			pfree(shown);
 			pfree(id);
 		}
 		else if (!check_id(r, f, line, id, "in \"-- migrate:parents\""))
@@ -1232,10 +1241,12 @@ read_own_file(Reader *r, const InFile *f, int prev)
 			else
 			{
 				char	   *name = pnstrdup(key, keylen);
+				char	   *shown = shown_name(name);
 
 				add_error(r, f->shown, lineno,
 						  "unknown key \"-- migrate:%s\": the keys are revision, parents, description, up and down",
-						  name);
+						  shown);
+				pfree(shown);
 				pfree(name);
 			}
 		}
@@ -1583,9 +1594,14 @@ read_diesel(Reader *r)
 		}
 		else if (i > 0 && strcmp(dirs[i - 1].version, d->version) == 0)
 		{
+			char	   *version = shown_name(d->version);
+			char	   *other = shown_name(dirs[i - 1].folder);
+
 			add_error(r, d->first->shown, 0,
 					  "duplicate version %s: folder %s has it too",
-					  d->version, dirs[i - 1].folder);
+					  version, other);
+			pfree(version);
+			pfree(other);
 			ok = false;
 		}
 		if (d->up == NULL)
@@ -1682,8 +1698,13 @@ read_diesel_metadata(Reader *r, const InFile *f, bool *nontx)
 		while (is_blank(*val))
 			val++;
 		if (strcmp(key, "run_in_transaction") != 0)
+		{
+			char	   *shown = shown_name(key);
+
 			add_error(r, f->shown, lineno,
-					  "unknown key \"%s\": the only key is run_in_transaction", key);
+					  "unknown key \"%s\": the only key is run_in_transaction", shown);
+			pfree(shown);
+		}
 		else if (seen != 0)
 			add_error(r, f->shown, lineno,
 					  "run_in_transaction given twice (first on line %d)", seen);
@@ -2008,9 +2029,14 @@ read_flyway_conf(Reader *r, FlywayFile *ff)
 						  "encoding must be UTF-8: pg_migrate reads only UTF-8 files");
 		}
 		else
+		{
+			char	   *shown = shown_name(line);
+
 			add_error(r, f->shown, lineno,
 					  "unknown key \"%s\": the keys read are executeInTransaction, placeholderReplacement and encoding",
-					  line);
+					  shown);
+			pfree(shown);
+		}
 	}
 	pfree(text);
 }
@@ -2041,10 +2067,12 @@ check_placeholders(Reader *r, const InFile *f, const char *text)
 			if (k > 2 && p[k] == '}')
 			{
 				char	   *name = pnstrdup(p, k + 1);
+				char	   *base = shown_name(f->base);
 
 				add_error(r, f->shown, line,
 						  "Flyway placeholder \"%s\": pg_migrate does not replace placeholders; write the value, or set placeholderReplacement=false in %s.conf",
-						  name, f->base);
+						  name, base);
+				pfree(base);
 				pfree(name);
 				return;
 			}
@@ -2108,20 +2136,32 @@ read_files(int nfiles, const char *const *names, const char *const *data,
 	r.folder = shown_name(folder);
 	r.files = palloc(sizeof(InFile) * Max(nfiles, 1));
 
+	/* every file, in name order, so that messages come in that order */
+	for (i = 0; i < nfiles; i++)
+	{
+		InFile	   *f = &r.files[i];
+
+		f->name = names[i];
+		f->data = data[i];
+		f->len = lens[i];
+	}
+	qsort(r.files, nfiles, sizeof(InFile), compare_infiles);
+
+	/* drop the names that are not relative paths of files */
 	for (i = 0; i < nfiles; i++)
 	{
 		InFile	   *f = &r.files[r.nfiles];
-		const char *name = names[i];
+		const char *name;
 		const char *p;
-		bool		bad = name[0] == '\0';
+		bool		bad;
 
-		f->name = name;
+		*f = r.files[i];
+		name = f->name;
+		bad = name[0] == '\0';
 		f->shown = shown_name(name);
 		f->base = name;
 		f->depth = 0;
 		f->hidden = false;
-		f->data = data[i];
-		f->len = lens[i];
 		for (p = name; *p; p++)
 		{
 			if (p == name || p[-1] == '/')
@@ -2157,13 +2197,9 @@ read_files(int nfiles, const char *const *names, const char *const *data,
 		}
 		if (!f->hidden && !name_is_wanted(f->base))
 			f->hidden = true;	/* nothing any layout reads */
+		if (r.nfiles > 0 && strcmp(f->name, r.files[r.nfiles - 1].name) == 0)
+			add_error(&r, f->shown, 0, "file listed twice");
 		r.nfiles++;
-	}
-	qsort(r.files, r.nfiles, sizeof(InFile), compare_infiles);
-	for (i = 1; i < r.nfiles; i++)
-	{
-		if (strcmp(r.files[i].name, r.files[i - 1].name) == 0)
-			add_error(&r, r.files[i].shown, 0, "file listed twice");
 	}
 
 	if (r.errors.n == 0)
