@@ -170,6 +170,9 @@
 /* Folders nested deeper than this are not read (symlink loops end too). */
 #define READER_MAX_DEPTH		8
 
+/* The first bytes hashed by mg_file_revision_hash: its serialization's version. */
+#define HASH_VERSION_LINE		"pg_migrate revision hash 1\n"
+
 /* Largest file read: with its terminating NUL it fits one palloc chunk. */
 #define READER_MAX_FILE_SIZE	((size_t) 0x3ffffffe)
 
@@ -1190,9 +1193,15 @@ read_own_file(Reader *r, const InFile *f, int prev)
 					 (keylen == 7 && memcmp(key, "parents", 7) == 0) ||
 					 (keylen == 11 && memcmp(key, "description", 11) == 0))
 			{
-				int		   *seen_line = key[0] == 'r' ? &revision_line :
-				key[0] == 'p' ? &parents_line : &description_line;
+				int		   *seen_line;
 				char	   *name = pnstrdup(key, keylen);
+
+				if (key[0] == 'r')
+					seen_line = &revision_line;
+				else if (key[0] == 'p')
+					seen_line = &parents_line;
+				else
+					seen_line = &description_line;
 
 				if (state == IN_SQL)
 				{
@@ -2612,7 +2621,7 @@ mg_file_revision_hash(const MgFileRevision *rev)
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
 		hash_failed(ctx);
-	hash_bytes(ctx, "pg_migrate revision hash 1\n", 27);
+	hash_bytes(ctx, HASH_VERSION_LINE, strlen(HASH_VERSION_LINE));
 	hash_field(ctx, 'i', rev->id ? rev->id : "");
 	snprintf(count, sizeof(count), "%d", rev->nparents);
 	hash_field(ctx, 'n', count);
