@@ -2287,7 +2287,15 @@ typedef struct Listing
 	StrList		errors;
 } Listing;
 
-static void list_folder(Listing *l, const char *dir, const char *rel, int depth);
+/* The folders from the top down to the one being listed, to stop loops. */
+typedef struct FolderPath
+{
+	dev_t		dev[READER_MAX_DEPTH + 1];
+	ino_t		ino[READER_MAX_DEPTH + 1];
+} FolderPath;
+
+static void list_folder(Listing *l, const char *dir, const char *rel, int depth,
+						FolderPath *above);
 static void listing_add_error(Listing *l, const char *rel, const char *fmt,...) pg_attribute_printf(3, 4);
 static void read_whole_file(Listing *l, const char *path, const char *rel);
 static int	compare_strings(const void *a, const void *b);
@@ -2393,20 +2401,34 @@ read_whole_file(Listing *l, const char *path, const char *rel)
 /*
  * Add the files of the folder dir/rel (rel NULL for dir itself) that some
  * layout may read, and those of its subfolders down to READER_MAX_DEPTH.
- * Hidden entries are skipped; symbolic links are followed; entries that
- * are neither files nor folders are skipped.  The folder is read whole and
- * closed before its subfolders are, so one descriptor is open at a time.
+ * Hidden entries are skipped; symbolic links are followed, but a folder
+ * that is one of the folders above it (a link loop) is an error, and so is
+ * a wanted name that is not a regular file (a FIFO, a dangling link).  The
+ * folder is read whole and closed before its subfolders are, so one
+ * descriptor is open at a time.  above holds the folders from the top
+ * down to this one (this one's entry, at depth, is filled here).
  */
 static void
-list_folder(Listing *l, const char *dir, const char *rel, int depth)
+list_folder(Listing *l, const char *dir, const char *rel, int depth,
+			FolderPath *above)
 {
 	char	   *path = rel ? psprintf("%s/%s", dir, rel) : pstrdup(dir);
-	DIR		   *d = reader_opendir(path);
+	DIR		   *d;
 	StrList		entries;
 	struct dirent *de;
+	struct stat st;
 	int			i;
 
 	memset(&entries, 0, sizeof(entries));
+	if (stat(path, &st) != 0)
+	{
+		listing_add_error(l, rel ? rel : dir, "could not open folder: %m");
+		pfree(path);
+		return;
+	}
+	above->dev[depth] = st.st_dev;
+	above->ino[depth] = st.st_ino;
+	d = reader_opendir(path);
 	if (d == NULL)
 	{
 		listing_add_error(l, rel ? rel : dir, "could not open folder: %m");
@@ -2433,30 +2455,41 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth)
 
 	for (i = 0; i < entries.n; i++)
 	{
-		char	   *childrel = rel ? psprintf("%s/%s", rel, entries.items[i])
-			: pstrdup(entries.items[i]);
+		const char *entry = entries.items[i];
+		char	   *childrel = rel ? psprintf("%s/%s", rel, entry) : pstrdup(entry);
 		char	   *childpath = psprintf("%s/%s", dir, childrel);
-		struct stat st;
+		bool		wanted = name_is_wanted(entry);
+		int			k;
 
 #ifndef FRONTEND
 		CHECK_FOR_INTERRUPTS();
 #endif
 		if (stat(childpath, &st) != 0)
 		{
-			if (name_is_wanted(entries.items[i]))
+			if (wanted)
 				listing_add_error(l, childrel, "could not stat file: %m");
 		}
 		else if (S_ISDIR(st.st_mode))
 		{
-			if (depth + 1 > READER_MAX_DEPTH)
+			for (k = 0; k <= depth; k++)
+				if (above->dev[k] == st.st_dev && above->ino[k] == st.st_ino)
+					break;
+			if (k <= depth)
+				listing_add_error(l, childrel,
+								  "folder loop: through a symbolic link, this is one of the folders it is in");
+			else if (depth + 1 > READER_MAX_DEPTH)
 				listing_add_error(l, childrel,
 								  "folder nested too deep: folders more than %d levels down are not read",
 								  READER_MAX_DEPTH);
 			else
-				list_folder(l, dir, childrel, depth + 1);
+				list_folder(l, dir, childrel, depth + 1, above);
 		}
-		else if (S_ISREG(st.st_mode) && name_is_wanted(entries.items[i]))
+		else if (!wanted)
+			;					/* no layout reads it */
+		else if (S_ISREG(st.st_mode))
 			read_whole_file(l, childpath, childrel);
+		else
+			listing_add_error(l, childrel, "not a regular file");
 		pfree(childrel);
 		pfree(childpath);
 	}
@@ -2473,11 +2506,12 @@ MgFileSet *
 mg_read_directory(const char *dir, MgLayout layout)
 {
 	Listing		l;
+	FolderPath	above;
 	MgFileSet  *set;
 	int			i;
 
 	memset(&l, 0, sizeof(l));
-	list_folder(&l, dir, NULL, 0);
+	list_folder(&l, dir, NULL, 0, &above);
 	if (l.errors.n > 0)
 	{
 		set = palloc0(sizeof(MgFileSet));
