@@ -27,11 +27,14 @@ PGM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGM_PG_MAJOR=15
 PGM_PGBIN=/usr/lib/postgresql/$PGM_PG_MAJOR/bin
 
-# Debian packages the scripts and the test suites need.
+# Debian packages the scripts and the test suites need. The reader's fuzz
+# target needs clang and libclang-rt-14-dev, which holds libFuzzer and the
+# sanitizer runtimes (clang alone does not bring it).
 PGM_PACKAGES=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	make gcc
 	libipc-run-perl postgresql-15-cron python3-psycopg2
+	clang libclang-rt-14-dev
 )
 
 PGM_APT_UPDATED=0		# apt-get update runs at most once per script run

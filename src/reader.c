@@ -172,6 +172,9 @@
 /* Folders nested deeper than this are not read (symlink loops end too). */
 #define READER_MAX_DEPTH		8
 
+/* The first bytes hashed by mg_file_revision_hash: its serialization's version. */
+#define HASH_VERSION_LINE		"pg_migrate revision hash 1\n"
+
 /* Largest file read: with its terminating NUL it fits one palloc chunk. */
 #define READER_MAX_FILE_SIZE	((size_t) 0x3ffffffe)
 
@@ -381,7 +384,8 @@ add_error(Reader *r, const char *file, int line, const char *fmt,...)
 /*
  * s as messages may show it: valid UTF-8 and printable ASCII as they are,
  * any other byte (control characters, invalid UTF-8) and the backslash as
- * \xNN, so that a message is always valid UTF-8 on one line.  palloc'd.
+ * \xNN, so that a message is always valid UTF-8 on one line; an empty
+ * string as "".  palloc'd.
  */
 static char *
 shown_name(const char *s)
@@ -390,6 +394,8 @@ shown_name(const char *s)
 	const unsigned char *p = (const unsigned char *) s;
 
 	initStringInfo(&buf);
+	if (*s == '\0')
+		appendStringInfoString(&buf, "\"\"");
 	while (*p)
 	{
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
@@ -963,6 +969,7 @@ parse_section_options(Reader *r, const InFile *f, int line,
 	{
 		size_t		start;
 		size_t		toklen;
+		char	   *raw;
 		char	   *tok;
 
 		while (i < len && is_blank(opts[i]))
@@ -973,7 +980,9 @@ parse_section_options(Reader *r, const InFile *f, int line,
 		while (i < len && !is_blank(opts[i]))
 			i++;
 		toklen = i - start;
-		tok = pnstrdup(opts + start, toklen);
+		raw = pnstrdup(opts + start, toklen);
+		tok = shown_name(raw);
+		pfree(raw);
 		if (strncmp(tok, "transaction:", 12) != 0)
 		{
 			add_error(r, f->shown, line,
@@ -1033,7 +1042,10 @@ parse_parents(Reader *r, const InFile *f, int line,
 				dup = true;
 		if (dup)
 		{
-			add_error(r, f->shown, line, "parent \"%s\" listed twice", id);
+			char	   *shown = shown_name(id);
+
+			add_error(r, f->shown, line, "parent \"%s\" listed twice", shown);
+			pfree(shown);
 			pfree(id);
 		}
 		else if (!check_id(r, f, line, id, "in \"-- migrate:parents\""))
@@ -1183,9 +1195,15 @@ read_own_file(Reader *r, const InFile *f, int prev)
 					 (keylen == 7 && memcmp(key, "parents", 7) == 0) ||
 					 (keylen == 11 && memcmp(key, "description", 11) == 0))
 			{
-				int		   *seen_line = key[0] == 'r' ? &revision_line :
-				key[0] == 'p' ? &parents_line : &description_line;
+				int		   *seen_line;
 				char	   *name = pnstrdup(key, keylen);
+
+				if (key[0] == 'r')
+					seen_line = &revision_line;
+				else if (key[0] == 'p')
+					seen_line = &parents_line;
+				else
+					seen_line = &description_line;
 
 				if (state == IN_SQL)
 				{
@@ -1234,10 +1252,12 @@ read_own_file(Reader *r, const InFile *f, int prev)
 			else
 			{
 				char	   *name = pnstrdup(key, keylen);
+				char	   *shown = shown_name(name);
 
 				add_error(r, f->shown, lineno,
 						  "unknown key \"-- migrate:%s\": the keys are revision, parents, description, up and down",
-						  name);
+						  shown);
+				pfree(shown);
 				pfree(name);
 			}
 		}
@@ -1585,9 +1605,14 @@ read_diesel(Reader *r)
 		}
 		else if (i > 0 && strcmp(dirs[i - 1].version, d->version) == 0)
 		{
+			char	   *version = shown_name(d->version);
+			char	   *other = shown_name(dirs[i - 1].folder);
+
 			add_error(r, d->first->shown, 0,
 					  "duplicate version %s: folder %s has it too",
-					  d->version, dirs[i - 1].folder);
+					  version, other);
+			pfree(version);
+			pfree(other);
 			ok = false;
 		}
 		if (d->up == NULL)
@@ -1684,8 +1709,13 @@ read_diesel_metadata(Reader *r, const InFile *f, bool *nontx)
 		while (is_blank(*val))
 			val++;
 		if (strcmp(key, "run_in_transaction") != 0)
+		{
+			char	   *shown = shown_name(key);
+
 			add_error(r, f->shown, lineno,
-					  "unknown key \"%s\": the only key is run_in_transaction", key);
+					  "unknown key \"%s\": the only key is run_in_transaction", shown);
+			pfree(shown);
+		}
 		else if (seen != 0)
 			add_error(r, f->shown, lineno,
 					  "run_in_transaction given twice (first on line %d)", seen);
@@ -2010,9 +2040,14 @@ read_flyway_conf(Reader *r, FlywayFile *ff)
 						  "encoding must be UTF-8: pg_migrate reads only UTF-8 files");
 		}
 		else
+		{
+			char	   *shown = shown_name(line);
+
 			add_error(r, f->shown, lineno,
 					  "unknown key \"%s\": the keys read are executeInTransaction, placeholderReplacement and encoding",
-					  line);
+					  shown);
+			pfree(shown);
+		}
 	}
 	pfree(text);
 }
@@ -2043,10 +2078,12 @@ check_placeholders(Reader *r, const InFile *f, const char *text)
 			if (k > 2 && p[k] == '}')
 			{
 				char	   *name = pnstrdup(p, k + 1);
+				char	   *base = shown_name(f->base);
 
 				add_error(r, f->shown, line,
 						  "Flyway placeholder \"%s\": pg_migrate does not replace placeholders; write the value, or set placeholderReplacement=false in %s.conf",
-						  name, f->base);
+						  name, base);
+				pfree(base);
 				pfree(name);
 				return;
 			}
@@ -2110,20 +2147,32 @@ read_files(int nfiles, const char *const *names, const char *const *data,
 	r.folder = shown_name(folder);
 	r.files = palloc(sizeof(InFile) * Max(nfiles, 1));
 
+	/* every file, in name order, so that messages come in that order */
+	for (i = 0; i < nfiles; i++)
+	{
+		InFile	   *f = &r.files[i];
+
+		f->name = names[i];
+		f->data = data[i];
+		f->len = lens[i];
+	}
+	qsort(r.files, nfiles, sizeof(InFile), compare_infiles);
+
+	/* drop the names that are not relative paths of files */
 	for (i = 0; i < nfiles; i++)
 	{
 		InFile	   *f = &r.files[r.nfiles];
-		const char *name = names[i];
+		const char *name;
 		const char *p;
-		bool		bad = name[0] == '\0';
+		bool		bad;
 
-		f->name = name;
+		*f = r.files[i];
+		name = f->name;
+		bad = name[0] == '\0';
 		f->shown = shown_name(name);
 		f->base = name;
 		f->depth = 0;
 		f->hidden = false;
-		f->data = data[i];
-		f->len = lens[i];
 		for (p = name; *p; p++)
 		{
 			if (p == name || p[-1] == '/')
@@ -2159,13 +2208,9 @@ read_files(int nfiles, const char *const *names, const char *const *data,
 		}
 		if (!f->hidden && !name_is_wanted(f->base))
 			f->hidden = true;	/* nothing any layout reads */
+		if (r.nfiles > 0 && strcmp(f->name, r.files[r.nfiles - 1].name) == 0)
+			add_error(&r, f->shown, 0, "file listed twice");
 		r.nfiles++;
-	}
-	qsort(r.files, r.nfiles, sizeof(InFile), compare_infiles);
-	for (i = 1; i < r.nfiles; i++)
-	{
-		if (strcmp(r.files[i].name, r.files[i - 1].name) == 0)
-			add_error(&r, r.files[i].shown, 0, "file listed twice");
 	}
 
 	if (r.errors.n == 0)
@@ -2244,7 +2289,15 @@ typedef struct Listing
 	StrList		errors;
 } Listing;
 
-static void list_folder(Listing *l, const char *dir, const char *rel, int depth);
+/* The folders from the top down to the one being listed, to stop loops. */
+typedef struct FolderPath
+{
+	dev_t		dev[READER_MAX_DEPTH + 1];
+	ino_t		ino[READER_MAX_DEPTH + 1];
+} FolderPath;
+
+static void list_folder(Listing *l, const char *dir, const char *rel, int depth,
+						FolderPath *above);
 static void listing_add_error(Listing *l, const char *rel, const char *fmt,...) pg_attribute_printf(3, 4);
 static void read_whole_file(Listing *l, const char *path, const char *rel);
 static int	compare_entries(const void *a, const void *b);
@@ -2365,24 +2418,39 @@ read_whole_file(Listing *l, const char *path, const char *rel)
 /*
  * Add the files of the folder dir/rel (rel NULL for dir itself) that some
  * layout may read, and those of its subfolders down to READER_MAX_DEPTH.
- * Hidden entries are skipped; symbolic links are followed; entries that
- * are neither files nor folders are skipped.  The folder is read whole and
- * closed before its subfolders are, so one descriptor is open at a time.
- * The kind of entry comes from readdir where the file system tells it
- * (d_type), and from stat() only where it does not or for a symbolic
- * link: a stat by path costs as much as reading a small file, and a
- * client's no-op sync reads every file of the folder.
+ * Hidden entries are skipped; symbolic links are followed, but a folder
+ * that is one of the folders above it (a link loop) is an error, and so is
+ * a wanted name that is not a regular file (a FIFO, a dangling link).  The
+ * folder is read whole and closed before its subfolders are, so one
+ * descriptor is open at a time.  above holds the folders from the top
+ * down to this one (this one's entry, at depth, is filled here).
+ *
+ * A regular file is known as one from readdir where the file system says
+ * so (d_type), without a stat() by path, which costs as much as reading a
+ * small file: a client's no-op sync reads every file of the folder.  Every
+ * other entry (a folder, a symbolic link, an unknown kind) is stat()ed.
  */
 static void
-list_folder(Listing *l, const char *dir, const char *rel, int depth)
+list_folder(Listing *l, const char *dir, const char *rel, int depth,
+			FolderPath *above)
 {
 	char	   *path = rel ? psprintf("%s/%s", dir, rel) : pstrdup(dir);
-	DIR		   *d = reader_opendir(path);
+	DIR		   *d;
 	StrList		entries;
 	struct dirent *de;
+	struct stat st;
 	int			i;
 
 	memset(&entries, 0, sizeof(entries));
+	if (stat(path, &st) != 0)
+	{
+		listing_add_error(l, rel ? rel : dir, "could not open folder: %m");
+		pfree(path);
+		return;
+	}
+	above->dev[depth] = st.st_dev;
+	above->ino[depth] = st.st_ino;
+	d = reader_opendir(path);
 	if (d == NULL)
 	{
 		listing_add_error(l, rel ? rel : dir, "could not open folder: %m");
@@ -2401,11 +2469,9 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth)
 		}
 		if (de->d_name[0] == '.')
 			continue;			/* hidden, and "." and ".." */
-		/* each entry is its kind, 'f', 'd' or '?' (ask stat), then its name */
+		/* each entry is 'f' (a regular file) or '?' (ask stat), then the name */
 #ifdef _DIRENT_HAVE_D_TYPE
-		strlist_add(&entries, psprintf("%c%s",
-									   de->d_type == DT_REG ? 'f' :
-									   de->d_type == DT_DIR ? 'd' : '?',
+		strlist_add(&entries, psprintf("%c%s", de->d_type == DT_REG ? 'f' : '?',
 									   de->d_name));
 #else
 		strlist_add(&entries, psprintf("?%s", de->d_name));
@@ -2417,36 +2483,44 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth)
 
 	for (i = 0; i < entries.n; i++)
 	{
-		const char *name = entries.items[i] + 1;
-		char		kind = entries.items[i][0];
-		char	   *childrel = rel ? psprintf("%s/%s", rel, name)
-			: pstrdup(name);
+		const char *entry = entries.items[i] + 1;
+		bool		known_file = entries.items[i][0] == 'f';
+		char	   *childrel = rel ? psprintf("%s/%s", rel, entry) : pstrdup(entry);
 		char	   *childpath = psprintf("%s/%s", dir, childrel);
-		struct stat st;
+		bool		wanted = name_is_wanted(entry);
+		int			k;
 
 #ifndef FRONTEND
 		CHECK_FOR_INTERRUPTS();
 #endif
-		if (kind == 'f')
+		if (known_file)
 			st.st_mode = S_IFREG;
-		else if (kind == 'd')
-			st.st_mode = S_IFDIR;
-		if (kind == '?' && stat(childpath, &st) != 0)
+		if (!known_file && stat(childpath, &st) != 0)
 		{
-			if (name_is_wanted(name))
+			if (wanted)
 				listing_add_error(l, childrel, "could not stat file: %m");
 		}
 		else if (S_ISDIR(st.st_mode))
 		{
-			if (depth + 1 > READER_MAX_DEPTH)
+			for (k = 0; k <= depth; k++)
+				if (above->dev[k] == st.st_dev && above->ino[k] == st.st_ino)
+					break;
+			if (k <= depth)
+				listing_add_error(l, childrel,
+								  "folder loop: through a symbolic link, this is one of the folders it is in");
+			else if (depth + 1 > READER_MAX_DEPTH)
 				listing_add_error(l, childrel,
 								  "folder nested too deep: folders more than %d levels down are not read",
 								  READER_MAX_DEPTH);
 			else
-				list_folder(l, dir, childrel, depth + 1);
+				list_folder(l, dir, childrel, depth + 1, above);
 		}
-		else if (S_ISREG(st.st_mode) && name_is_wanted(name))
+		else if (!wanted)
+			;					/* no layout reads it */
+		else if (S_ISREG(st.st_mode))
 			read_whole_file(l, childpath, childrel);
+		else
+			listing_add_error(l, childrel, "not a regular file");
 		pfree(childrel);
 		pfree(childpath);
 	}
@@ -2463,11 +2537,12 @@ MgFileSet *
 mg_read_directory(const char *dir, MgLayout layout)
 {
 	Listing		l;
+	FolderPath	above;
 	MgFileSet  *set;
 	int			i;
 
 	memset(&l, 0, sizeof(l));
-	list_folder(&l, dir, NULL, 0);
+	list_folder(&l, dir, NULL, 0, &above);
 	if (l.errors.n > 0)
 	{
 		set = palloc0(sizeof(MgFileSet));
@@ -2611,7 +2686,7 @@ mg_file_revision_hash(const MgFileRevision *rev)
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
 		hash_failed(ctx);
-	hash_bytes(ctx, "pg_migrate revision hash 1\n", 27);
+	hash_bytes(ctx, HASH_VERSION_LINE, strlen(HASH_VERSION_LINE));
 	hash_field(ctx, 'i', rev->id ? rev->id : "");
 	snprintf(count, sizeof(count), "%d", rev->nparents);
 	hash_field(ctx, 'n', count);

@@ -23,6 +23,9 @@
  */
 #include "postgres_fe.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "lib/stringinfo.h"
 #include "reader.h"
 
@@ -34,6 +37,8 @@ static MgFileSet *read_pairs(MgLayout layout, int n, const char *const *pairs);
 static bool has_error(const MgFileSet *set, const char *text);
 static void check_hash_differs(const MgFileRevision *a, const MgFileRevision *b,
 							   const char *what);
+static void write_file(const char *dir, const char *name, const char *text);
+static void selftest_folder(void);
 static int	selftest(void);
 
 static int	failures = 0;
@@ -211,6 +216,91 @@ check_hash_differs(const MgFileRevision *a, const MgFileRevision *b, const char 
 	check(strlen(ha) == 64 && strcmp(ha, hb) != 0, what);
 	pfree(ha);
 	pfree(hb);
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char	   *path = psprintf("%s/%s", dir, name);
+	FILE	   *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+	{
+		fprintf(stderr, "reader_test: could not write %s\n", path);
+		exit(2);
+	}
+	pfree(path);
+}
+
+/*
+ * mg_read_directory on a real folder: hidden files, a link to a file, a
+ * link loop and a FIFO, which git cannot hold as fixtures.
+ */
+static void
+selftest_folder(void)
+{
+	char		template[] = "/tmp/reader_test.XXXXXX";
+	char	   *dir = mkdtemp(template);
+	char	   *sub,
+			   *loop,
+			   *fifo,
+			   *link;
+	MgFileSet  *set;
+
+	if (dir == NULL)
+	{
+		check(false, "a temporary folder");
+		return;
+	}
+	sub = psprintf("%s/sub", dir);
+	loop = psprintf("%s/sub/loop", dir);
+	fifo = psprintf("%s/0003_fifo.sql", dir);
+	link = psprintf("%s/0002_link.sql", dir);
+	write_file(dir, "0001_a.sql", "-- migrate:up\nSELECT 1;\n");
+	write_file(dir, ".0000_hidden.sql", "not read");
+	if (mkdir(sub, 0700) != 0 || symlink("..", loop) != 0 ||
+		mkfifo(fifo, 0600) != 0 || symlink("0001_a.sql", link) != 0)
+		check(false, "building the folder");
+
+	set = mg_read_directory(dir, MG_LAYOUT_DETECT);
+	check(set->nerrors == 2 && set->nrevisions == 0 &&
+		  has_error(set, "0003_fifo.sql:0: not a regular file") &&
+		  has_error(set, "sub/loop:0: folder loop"),
+		  "a folder: a FIFO and a link loop are errors");
+	free_set(set);
+
+	unlink(fifo);
+	unlink(loop);
+	set = mg_read_directory(dir, MG_LAYOUT_DETECT);
+	check(set->nerrors == 0 && set->nrevisions == 2 &&
+		  strcmp(set->revisions[1].id, "0002_link") == 0 &&
+		  strcmp(set->revisions[1].parents[0], "0001_a") == 0 &&
+		  strcmp(set->revisions[1].up, "SELECT 1;\n") == 0,
+		  "a folder: a link to a file is read, hidden files are not");
+	free_set(set);
+
+	set = mg_read_directory(sub, MG_LAYOUT_DETECT);
+	check(set->nerrors == 1 && strncmp(set->errors[0], sub, strlen(sub)) == 0 &&
+		  has_error(set, ":0: no migration files"),
+		  "an empty folder: an error naming it");
+	free_set(set);
+
+	unlink(link);
+	rmdir(sub);
+	{
+		char	   *a = psprintf("%s/0001_a.sql", dir);
+		char	   *h = psprintf("%s/.0000_hidden.sql", dir);
+
+		unlink(a);
+		unlink(h);
+		pfree(a);
+		pfree(h);
+	}
+	rmdir(dir);
+	pfree(sub);
+	pfree(loop);
+	pfree(fifo);
+	pfree(link);
 }
 
 static int
@@ -397,6 +487,7 @@ selftest(void)
 			  "a NUL byte is an error naming its line");
 		free_set(set);
 	}
+	selftest_folder();
 	return failures > 0 ? 1 : 0;
 }
 
