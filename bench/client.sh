@@ -97,8 +97,18 @@ dir=$work/n$n/migrations
 
 # ------------------------------------------------------------- helpers
 # wall CMD...: run CMD (stdout and stderr to $work/last.*), print its wall
-# time in seconds, to the microsecond; fails when CMD fails.
+# time in seconds, to the millisecond; fails when CMD fails.
 wall() {
+	wall_us "$@" | awk '{ printf "%.3f\n", $1 / 1e6 }'
+}
+
+# wall_ms CMD...: the same in milliseconds, to the microsecond.
+wall_ms() {
+	wall_us "$@" | awk '{ printf "%.3f\n", $1 / 1e3 }'
+}
+
+# wall_us CMD...: the same in microseconds.
+wall_us() {
 	local t0 t1 rc=0
 	t0=$EPOCHREALTIME
 	"$@" >"$work/last.out" 2>"$work/last.log" || rc=$?
@@ -108,7 +118,7 @@ wall() {
 		tail -n 20 "$work/last.log" >&2
 		return "$rc"
 	fi
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", (b - a) * 1e6 }'
 }
 
 tables_in() {
@@ -201,9 +211,9 @@ for ((k = 0; k < runs; k++)); do
 	esac
 	for which in $order; do
 		case $which in
-		c) noop+=("$(wall "$client" -q -d "$db" up --dir "$dir")") ;;
-		d) trivial+=("$(wall psql -X -d "$db" -c 'select 1')") ;;
-		e) noop_nodir+=("$(wall "$client" -q -d "$db" up)") ;;
+		c) noop+=("$(wall_ms "$client" -q -d "$db" up --dir "$dir")") ;;
+		d) trivial+=("$(wall_ms psql -X -d "$db" -c 'select 1')") ;;
+		e) noop_nodir+=("$(wall_ms "$client" -q -d "$db" up)") ;;
 		esac
 	done
 done
@@ -213,7 +223,7 @@ events_after=$(registered_events)
 registered=$(sql1 -d "$db" -c "SELECT count(*) FROM migrate_sources()")
 [ "$registered" = "$n" ] || fail "$registered revisions registered, expected $n"
 
-ms() { awk -v x="$1" 'BEGIN { printf "%.2f", x * 1000 }'; }
+ms() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
 med_noop=$(ms "$(median "${noop[@]}")")
 med_nodir=$(ms "$(median "${noop_nodir[@]}")")
 med_trivial=$(ms "$(median "${trivial[@]}")")
