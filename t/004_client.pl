@@ -335,6 +335,31 @@ for my $cmd ([ 'status' ], [ 'check' ], [ 'history' ], [ 'validate' ],
 	client_is(1, 'up with drift', '-d', $db, 'up');
 }
 
+# the commands that change nothing answer for a folder and leave the
+# registry as it was
+{
+	my $db = new_db('dryrun');
+	my ($out, $err) = client_is(0, 'plan --dir', '-d', $db, 'plan', '--dir', $dir);
+	like($out, qr/would apply 3 revisions/, 'plan --dir plans the folder');
+	is($node->safe_psql($db, 'SELECT count(*) FROM migrate_sources()'),
+		'0', 'and registers nothing');
+	($out, $err) = client_is(1, 'check --dir', '-d', $db, 'check', '--dir', $dir);
+	like($out, qr/^not ok: project default: 3 revisions pending/, 'check --dir checks the folder');
+	($out, $err) = client_is(0, 'up --dry-run --dir', '-d', $db, 'up', '--dry-run', '--dir', $dir);
+	like($out, qr/would apply 3 revisions/, 'up --dry-run is plan');
+	client_is(0, 'validate --dir', '-d', $db, 'validate', '--dir', $dir);
+	is($node->safe_psql($db, 'SELECT count(*) FROM migrate_sources()'),
+		'0', 'none of them registered anything');
+	is($node->safe_psql($db, 'SELECT count(*) FROM migrate.history'),
+		'0', 'or wrote history');
+	if (-d "$fixtures/flyway")
+	{
+		($out, $err) = client_is(0, '--layout', '-d', $db, '--layout', 'flyway',
+			'sync', "$fixtures/flyway");
+		like($err, qr/\(flyway layout\)/, 'reads the layout named');
+	}
+}
+
 # --project
 {
 	my $db = new_db('projects');
