@@ -4,9 +4,9 @@
  *	  The client's commands, each one call of the extension's functions.
  *
  * run_command does what they share: it starts connecting, reads the
- * folder while the server starts a backend for it (a no-op deploy spends
- * as much time reading a thousand files as the server does starting the
- * backend, so the two overlap), finishes connecting (exit 3 if it cannot),
+ * folder while the server starts a backend for it (reading a thousand
+ * files takes as long as that, or longer: a no-op deploy should not pay
+ * both one after the other), finishes connecting (exit 3 if it cannot),
  * syncs the folder and runs the command.  Bad files exit 2 before any
  * statement is sent: the server has seen a startup packet, nothing more.
  *

@@ -57,7 +57,7 @@ static char *describe_target(const ClientOptions *opts, PGconn *conn);
 static void append_param(StringInfo buf, const char *keyword, const char *value);
 static void start_attempt(void);
 static bool wait_connected(bool *timed_out);
-static bool worth_retrying(const ConnParams *params, int timeout_s);
+static PGPing ping_server(const ConnParams *params, int timeout_s);
 static char *trimmed_error(PGconn *conn);
 static void sleep_ms(long ms);
 static long now_ms(void);
@@ -124,6 +124,7 @@ connect_finish(void)
 	{
 		bool		timed_out;
 		char	   *reason;
+		PGPing		ping;
 
 		if (wait_connected(&timed_out))
 			break;
@@ -145,14 +146,19 @@ connect_finish(void)
 			trimmed_error(cx.conn);
 		PQfinish(cx.conn);
 		cx.conn = NULL;
+		ping = PQPING_NO_RESPONSE;
+		if (cx.attempt < cx.attempts && !timed_out)
+			ping = ping_server(&cx.params, opts->connect_timeout);
 		if (cx.attempt >= cx.attempts ||
-			(!timed_out && !worth_retrying(&cx.params, opts->connect_timeout)))
+			(ping != PQPING_REJECT && ping != PQPING_NO_RESPONSE))
 		{
 			char	   *msg = psprintf("could not connect to %s: %s", cx.target, reason);
 
 			out_message("ERROR", msg);
-			if (cx.attempt < cx.attempts)
+			if (ping == PQPING_OK)
 				out_progress("not retrying: the server is up and refused the connection");
+			else if (ping == PQPING_NO_ATTEMPT)
+				out_progress("not retrying: the connection parameters are unusable");
 			out_set_client_error(msg);
 			client_exit(EXIT_NO_CONNECTION);
 		}
@@ -416,24 +422,24 @@ wait_connected(bool *timed_out)
 }
 
 /*
- * After a failed attempt: could waiting help?  Yes when the server did not
- * answer or answered that it does not accept connections yet; no when it
- * is up and refused us, or the parameters are unusable.
+ * After a failed attempt: could waiting help?  Ask the server as
+ * PQpingParams does: waiting helps when it did not answer
+ * (PQPING_NO_RESPONSE) or answered that it does not accept connections yet
+ * (PQPING_REJECT); not when it is up and refused us (PQPING_OK), or the
+ * parameters are unusable (PQPING_NO_ATTEMPT).
  */
-static bool
-worth_retrying(const ConnParams *params, int timeout_s)
+static PGPing
+ping_server(const ConnParams *params, int timeout_s)
 {
 	ConnParams	ping = *params;
 	char		timeout[16];
-	PGPing		result;
 
 	if (timeout_s > 0)
 	{
 		snprintf(timeout, sizeof(timeout), "%d", Max(timeout_s, 2));
 		add_param(&ping, "connect_timeout", timeout);
 	}
-	result = PQpingParams(ping.keywords, ping.values, true);
-	return result == PQPING_REJECT || result == PQPING_NO_RESPONSE;
+	return PQpingParams(ping.keywords, ping.values, true);
 }
 
 /* libpq's error message for conn, without its final line break */

@@ -15,8 +15,9 @@
  * client exits (130 for SIGINT, 143 for SIGTERM) the rollback is done.  A
  * second signal exits at once; the server still rolls back when it
  * notices the connection gone, but nobody waits to say so.  A signal
- * before the connection exists, or between statements, has nothing to
- * cancel: the process exits, and no further statement is sent.
+ * before the connection exists ends the process at once; one between
+ * statements has nothing to cancel, and the client exits before it sends
+ * the next.
  *
  * The race of a signal arriving between the check before sending and the
  * send itself (the cancel would reach an idle backend, which ignores it) is

@@ -7,7 +7,8 @@
  * The folder is read with the extension's own reader (../src/reader.c,
  * compiled here with -DFRONTEND), so the client and a server-side sync
  * can never disagree on what a file means.  A folder with any bad file is
- * refused whole, every problem listed, before the client connects.
+ * refused whole, every problem listed, before any statement is sent.  The
+ * folder is read while the connection is being made (commands.c).
  *
  * Then, in two statements at most:
  *
@@ -101,9 +102,9 @@ project_arg(const ClientOptions *opts, int param)
 }
 
 /*
- * Register the folder's new and changed revisions (see the file header).  Fills
- * *result and returns true, or returns false after a failed statement,
- * whose error has been printed.
+ * Register the folder's new and changed revisions (see the file header).
+ * Fills *result and returns true, or returns false after a failed
+ * statement, whose error has been printed.
  */
 bool
 sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
