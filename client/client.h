@@ -80,6 +80,7 @@ extern void mask_add_conninfo_secrets(const char *conninfo);
 extern char *mask_text(const char *text);
 
 /* output.c */
+extern char *out_format(const char *fmt, va_list args) pg_attribute_printf(1, 0);
 extern void out_init(const ClientOptions *opts);
 extern void out_progress(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void out_message(const char *level, const char *text);
@@ -94,7 +95,6 @@ extern void json_quote(StringInfo buf, const char *s);
 extern char *out_rows_json(const PGresult *res);
 extern char *out_row_json(const PGresult *res, int row);
 extern void out_table(const PGresult *res);
-extern void out_record(const PGresult *res, int row);
 extern void out_line(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void client_exit(int status) pg_attribute_noreturn();
 

@@ -40,6 +40,28 @@ static int	display_width(const char *s);
 static char *one_line(const char *s);
 static bool is_numeric_type(Oid type);
 
+/* fmt and args, formatted into a palloc'd string of any length */
+char *
+out_format(const char *fmt, va_list args)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		copy;
+		int			needed;
+
+		va_copy(copy, args);
+		needed = appendStringInfoVA(&buf, fmt, copy);
+		va_end(copy);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	return buf.data;
+}
+
 /* Set up for a run with these options; call before anything is printed. */
 void
 out_init(const ClientOptions *opts)
@@ -55,25 +77,16 @@ out_init(const ClientOptions *opts)
 void
 out_progress(const char *fmt,...)
 {
-	StringInfoData msg;
+	char	   *msg;
 	va_list		args;
 
 	if (options != NULL && options->quiet)
 		return;
-	initStringInfo(&msg);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
-	out_message(NULL, msg.data);
-	pfree(msg.data);
+	va_start(args, fmt);
+	msg = out_format(fmt, args);
+	va_end(args);
+	out_message(NULL, msg);
+	pfree(msg);
 }
 
 /*
@@ -143,16 +156,17 @@ void
 out_usage_error(const char *fmt,...)
 {
 	va_list		args;
+	char	   *msg;
 	char	   *masked;
-	char		buf[1024];
 
 	va_start(args, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, args);
+	msg = out_format(fmt, args);
 	va_end(args);
-	masked = mask_text(buf);
+	masked = mask_text(msg);
 	fprintf(stderr, "pg_migrate: error: %s\n", masked);
 	fprintf(stderr, "Try \"pg_migrate --help\" for more information.\n");
 	pfree(masked);
+	pfree(msg);
 }
 
 /* The "error" member of the --json result: a JSON object. */
@@ -476,52 +490,23 @@ out_table(const PGresult *res)
 	pg_free(width);
 }
 
-/* Print one row of res on stdout as "column  value" lines, aligned. */
-void
-out_record(const PGresult *res, int row)
-{
-	int			ncols = PQnfields(res);
-	int			width = 0;
-	int			col;
-
-	for (col = 0; col < ncols; col++)
-		width = Max(width, display_width(PQfname(res, col)));
-	for (col = 0; col < ncols; col++)
-	{
-		char	   *value = one_line(PQgetisnull(res, row, col) ? "" :
-									 PQgetvalue(res, row, col));
-
-		printf("%-*s  %s\n", width, PQfname(res, col), value);
-		pfree(value);
-	}
-}
-
 /* Print a line of the text result on stdout (not with --json). */
 void
 out_line(const char *fmt,...)
 {
-	StringInfoData msg;
+	char	   *msg;
 	char	   *masked;
 	va_list		args;
 
 	if (options != NULL && options->json)
 		return;
-	initStringInfo(&msg);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
-	masked = mask_text(msg.data);
+	va_start(args, fmt);
+	msg = out_format(fmt, args);
+	va_end(args);
+	masked = mask_text(msg);
 	printf("%s\n", masked);
 	pfree(masked);
-	pfree(msg.data);
+	pfree(msg);
 }
 
 /*

@@ -128,12 +128,12 @@ static void
 bad_usage(const char *fmt,...)
 {
 	va_list		args;
-	char		buf[1024];
+	char	   *msg;
 
 	va_start(args, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, args);
+	msg = out_format(fmt, args);
 	va_end(args);
-	out_usage_error("%s", buf);
+	out_usage_error("%s", msg);
 	exit(EXIT_BAD_INPUT);
 }
 
