@@ -92,6 +92,10 @@ SELECT (SELECT count(*) FROM before) = (SELECT count(*) FROM migrate.revision) A
                     WHERE b.checksum <> r.checksum) AS nothing_changed;
 -- an empty array is fine
 SELECT * FROM migrate_sync('[]');
+-- a merge keeps its parents, in order; a revision given twice is refused
+SELECT * FROM migrate_sync('[{"revision": "0004_merge", "parents": ["0003_more", "0002b_hotfix"], "up": "SELECT 4"}]');
+SELECT parents FROM migrate.revision WHERE revision = '0004_merge';
+SELECT * FROM migrate_sync('[{"revision": "0005", "parents": [], "up": ""}, {"revision": "0005", "parents": [], "up": ""}]');
 
 DROP EXTENSION pg_migrate;
 DROP TABLE sync_users;

@@ -155,6 +155,43 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		" ORDER BY revision COLLATE \"C\"",
 		1, {TEXTOID}
 	},
+	[MGQ_GET_REVISIONS] = {
+		"SELECT r.revision, r.parents, r.checksum, r.up_script, r.down_script, r.description,"
+		" a.checksum, r.nontransactional, r.source_hash"
+		" FROM migrate.revision r LEFT JOIN migrate.applied a"
+		" ON a.project = r.project AND a.revision = r.revision"
+		" WHERE r.project = $1 AND r.revision = ANY ($2)",
+		2, {TEXTOID, TEXTARRAYOID}
+	},
+	[MGQ_INSERT_REVISIONS] = {
+		"INSERT INTO migrate.revision (project, revision, parents, description,"
+		" up_script, down_script, checksum, registered_by, nontransactional, source_hash)"
+		" SELECT $1, u.revision, string_to_array(u.parents, ','), u.description, u.up,"
+		" u.down, u.checksum, $2, u.nontransactional, u.source_hash"
+		" FROM unnest($3, $4, $5, $6, $7, $8, $9, $10)"
+		" AS u(revision, parents, description, up, down, checksum, nontransactional,"
+		" source_hash)",
+		10, {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID}
+	},
+	[MGQ_UPDATE_REVISIONS] = {
+		"UPDATE migrate.revision r SET parents = string_to_array(u.parents, ','),"
+		" description = u.description, up_script = u.up, down_script = u.down,"
+		" checksum = u.checksum, registered_by = $2, registered_at = now(),"
+		" nontransactional = u.nontransactional, source_hash = u.source_hash"
+		" FROM unnest($3, $4, $5, $6, $7, $8, $9, $10)"
+		" AS u(revision, parents, description, up, down, checksum, nontransactional,"
+		" source_hash)"
+		" WHERE r.project = $1 AND r.revision = u.revision",
+		10, {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID}
+	},
+	[MGQ_SET_SOURCE_HASHES] = {
+		"UPDATE migrate.revision r SET source_hash = u.source_hash"
+		" FROM unnest($2, $3) AS u(revision, source_hash)"
+		" WHERE r.project = $1 AND r.revision = u.revision",
+		3, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID}
+	},
 	[MGQ_SYNC_INPUT] = {
 		"SELECT jsonb_typeof(e),"
 		" e ->> 'revision', e ->> 'up', e ->> 'down', e ->> 'description',"

@@ -23,6 +23,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -34,13 +35,61 @@
 #include "registry.h"
 #include "script.h"
 
+/*
+ * What the registry holds of a revision about to be registered.
+ */
+typedef struct Existing
+{
+	bool		registered;
+	char	  **parents;
+	int			nparents;
+	char	   *checksum;
+	char	   *up;
+	char	   *down;
+	char	   *description;
+	char	   *applied_checksum;	/* NULL when not applied */
+	bool		nontransactional;
+	char	   *source_hash;
+} Existing;
+
+/*
+ * What a registration does, once decided: which row it writes, if any, and
+ * the history row that says so.
+ */
+typedef struct Decision
+{
+	const char *action;			/* added, unchanged, updated, drifted */
+	bool		write;			/* insert or update the revision row */
+	bool		set_hash;		/* only store the source hash */
+	char	  **parents;		/* resolved */
+	int			nparents;
+	char	   *checksum;
+	char	   *source_hash;
+	MgHistoryEntry entry;
+} Decision;
+
+/* The place of a revision id among those a sync registers. */
+typedef struct SyncSlot
+{
+	char		id[MG_MAX_REVISION_LEN + 1];
+	int			index;
+} SyncSlot;
+
 static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
 static char *join_ids(char **ids, int n);
+static char *join_with(char **ids, int n, const char *sep);
 static void insert_applied(const char *project, const char *role,
 						   const MgAppliedRecord *records, int n);
 static char *source_hash_of(const MgRegistration *reg, char **parents, int nparents);
+static void check_registration(const MgRegistration *reg);
+static void read_existing(int row, int first, Existing *old);
+static void decide(const char *project, const MgRegistration *reg, const Existing *old,
+				   char *checksum, Decision *d);
+static char **single_head(const char *project, const char *revision, int *nparents);
+static void write_synced(const char *project, const char *role, const MgRegistration *regs,
+						 const Existing *olds, const Decision *ds, char **checksums, int n);
 
 /*
  * True when project was found fully applied at head and nothing changed in
@@ -425,17 +474,12 @@ mg_registry_repair(const char *project, const char *revision)
 }
 
 /*
- * Add or update a revision; return "added", "unchanged", "updated", or for
- * a sync "drifted".
+ * Add or update a revision; return "added", "unchanged" or "updated".
  *
  * parents_given false means "the current single head" for a new revision
  * and "keep the registered parents" for an existing one.  Changing the up
  * script (by checksum) or the parents of an applied revision is refused
- * unless force is set; validation then reports the drift.  A sync (files
- * read from a folder) records an edited applied script as force would and
- * says "drifted", so that validation and upgrade report it, and keeps the
- * registered parents of an applied revision: a file added before it in the
- * folder's order starts a branch instead of rewriting history.
+ * unless force is set; validation then reports the drift.
  *
  * The registry keeps, with each revision, the hash a folder's reader gives
  * for the same content (mg_file_revision_hash), so that a client can tell
@@ -444,181 +488,362 @@ mg_registry_repair(const char *project, const char *revision)
 const char *
 mg_registry_register(const char *project, const MgRegistration *reg)
 {
-	const char *revision = reg->revision;
-	char	  **parents = reg->parents;
-	int			nparents = reg->nparents;
 	char	   *role = GetUserNameFromId(GetUserId(), false);
-	TimestampTz started = GetCurrentTimestamp();
 	MgOwnerScope scope;
 	Datum		key[2];
-	Datum		values[10];
-	char		nulls[10];
-	bool		registered;
-	char	   *old_checksum;
-	char	   *old_up;
-	char	   *old_down;
-	char	   *old_description;
-	char	  **old_parents = NULL;
-	int			old_nparents = 0;
-	bool		old_nontransactional = false;
-	char	   *old_source_hash;
-	char	   *applied_checksum;
+	Existing	old;
+	Decision	d;
 	char	   *checksum;
-	char	   *source_hash;
-	const char *result;
-	bool		drifted;
-	MgHistoryEntry entry = {0};
+
+	check_registration(reg);
+	checksum = checksum_in_context(project, reg->revision, reg->up);
+
+	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_register");
+
+	key[0] = CStringGetTextDatum(project);
+	key[1] = CStringGetTextDatum(reg->revision);
+
+	mg_owner_begin(&scope);
+	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
+	Assert(SPI_processed == 1);
+	read_existing(0, 0, &old);
+
+	decide(project, reg, &old, checksum, &d);
+	if (d.write)
+	{
+		Datum		values[10];
+		char		nulls[10];
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[0] = key[0];
+		values[1] = key[1];
+		values[2] = mg_text_array(d.parents, d.nparents);
+		values[3] = reg->description ? CStringGetTextDatum(reg->description) : (Datum) 0;
+		nulls[3] = reg->description ? ' ' : 'n';
+		values[4] = CStringGetTextDatum(reg->up);
+		values[5] = reg->down ? CStringGetTextDatum(reg->down) : (Datum) 0;
+		nulls[5] = reg->down ? ' ' : 'n';
+		values[6] = CStringGetTextDatum(checksum);
+		values[7] = DirectFunctionCall1(namein, CStringGetDatum(role));
+		values[8] = BoolGetDatum(reg->nontransactional);
+		values[9] = CStringGetTextDatum(d.source_hash);
+		mg_catalog_exec(old.registered ? MGQ_UPDATE_REVISION : MGQ_INSERT_REVISION,
+						values, nulls);
+		mg_history_record(project, NULL, role, &d.entry, 1);
+	}
+	else if (d.set_hash)
+	{
+		Datum		values[3] = {key[0], key[1], CStringGetTextDatum(d.source_hash)};
+
+		mg_catalog_exec(MGQ_SET_SOURCE_HASH, values, NULL);
+	}
+	mg_owner_end(&scope);
+	return d.action;
+}
+
+/*
+ * Register the n revisions a folder holds, in one go: the same decisions
+ * as mg_registry_register, one read of what is registered, and a
+ * statement per kind of write, however many revisions.  Two differences
+ * suit files: an edited script of an applied revision is recorded as force
+ * would record it and reported as "drifted", so that validation and the
+ * upgrade report the drift; and the registered parents of an applied
+ * revision are kept, so that a file added before it in the folder's order
+ * starts a branch instead of rewriting history.  Returns one action per
+ * revision, in order.
+ */
+const char **
+mg_registry_sync(const char *project, const MgRegistration *regs, int n)
+{
+	char	   *role = GetUserNameFromId(GetUserId(), false);
+	const char **actions = palloc(sizeof(char *) * Max(n, 1));
+	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
+	char	  **checksums = palloc(sizeof(char *) * Max(n, 1));
+	Existing   *olds = palloc0(sizeof(Existing) * Max(n, 1));
+	Decision   *ds = palloc0(sizeof(Decision) * Max(n, 1));
+	MgHistoryEntry *entries = palloc(sizeof(MgHistoryEntry) * Max(n, 1));
+	int			nentries = 0;
+	HTAB	   *byid;
+	HASHCTL		ctl;
+	MgOwnerScope scope;
+	Datum		values[2];
+	int			nrows;
+	int			i;
+
+	ctl.keysize = MG_MAX_REVISION_LEN + 1;
+	ctl.entrysize = sizeof(SyncSlot);
+	ctl.hcxt = CurrentMemoryContext;
+	byid = hash_create("pg_migrate sync", Max(n, 16), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (i = 0; i < n; i++)
+	{
+		bool		found;
+		SyncSlot   *slot;
+
+		check_registration(&regs[i]);
+		slot = hash_search(byid, regs[i].revision, HASH_ENTER, &found);
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+					 errmsg("revision \"%s\" is given twice", regs[i].revision),
+					 errhint("Send each revision once.")));
+		slot->index = i;
+		ids[i] = (char *) regs[i].revision;
+		checksums[i] = checksum_in_context(project, regs[i].revision, regs[i].up);
+	}
+
+	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_sync");
+
+	values[0] = CStringGetTextDatum(project);
+	values[1] = mg_text_array(ids, n);
+	mg_owner_begin(&scope);
+	nrows = mg_catalog_exec(MGQ_GET_REVISIONS, values, NULL);
+	for (i = 0; i < nrows; i++)
+	{
+		char	   *id = mg_result_text(i, 1);
+		SyncSlot   *slot = hash_search(byid, id, HASH_FIND, NULL);
+
+		Assert(slot != NULL);
+		read_existing(i, 1, &olds[slot->index]);
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		decide(project, &regs[i], &olds[i], checksums[i], &ds[i]);
+		actions[i] = ds[i].action;
+		if (ds[i].write)
+			entries[nentries++] = ds[i].entry;
+	}
+	write_synced(project, role, regs, olds, ds, checksums, n);
+	mg_history_record(project, NULL, role, entries, nentries);
+	mg_owner_end(&scope);
+	return actions;
+}
+
+/*
+ * Refuse a registration whose revision id, parents or up script cannot be
+ * registered at all, before anything is read.
+ */
+static void
+check_registration(const MgRegistration *reg)
+{
 	int			i,
 				j;
 
-	mg_check_revision_id(revision, "revision");
-	for (i = 0; i < nparents; i++)
+	mg_check_revision_id(reg->revision, "revision");
+	for (i = 0; i < reg->nparents; i++)
 	{
-		mg_check_revision_id(parents[i], "parent");
-		if (strcmp(parents[i], revision) == 0)
+		mg_check_revision_id(reg->parents[i], "parent");
+		if (strcmp(reg->parents[i], reg->revision) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_INVALID_GRAPH),
-					 errmsg("revision \"%s\" cannot be its own parent", revision),
+					 errmsg("revision \"%s\" cannot be its own parent", reg->revision),
 					 errhint("Pass the revision's real parents, or '{}' for a root.")));
 		for (j = 0; j < i; j++)
-			if (strcmp(parents[i], parents[j]) == 0)
+			if (strcmp(reg->parents[i], reg->parents[j]) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_MG_INVALID_GRAPH),
-						 errmsg("parent \"%s\" is listed twice", parents[i]),
+						 errmsg("parent \"%s\" is listed twice", reg->parents[i]),
 						 errhint("List each parent once.")));
 	}
 	if (reg->up == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
-				 errmsg("the up script of revision \"%s\" must not be null", revision),
+				 errmsg("the up script of revision \"%s\" must not be null", reg->revision),
 				 errhint("Pass an empty string for a revision that does nothing.")));
+}
 
-	checksum = checksum_in_context(project, revision, reg->up);
+/*
+ * Fill *old from row of the last SPI result, whose columns from first + 1
+ * on are those of MGQ_GET_REVISION; a row of nulls means not registered.
+ */
+static void
+read_existing(int row, int first, Existing *old)
+{
+	bool		isnull;
 
-	mg_lock_project(project, pg_migrate_lock_wait_timeout,
-					reg->sync ? "migrate_sync" : "migrate_register");
-
-	key[0] = CStringGetTextDatum(project);
-	key[1] = CStringGetTextDatum(revision);
-
-	mg_owner_begin(&scope);
-
-	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
-	Assert(SPI_processed == 1);
-	old_checksum = mg_result_text(0, 2);
-	registered = old_checksum != NULL;
-	old_up = mg_result_text(0, 3);
-	old_down = mg_result_text(0, 4);
-	old_description = mg_result_text(0, 5);
-	applied_checksum = mg_result_text(0, 6);
-	old_source_hash = mg_result_text(0, 8);
-	if (registered)
+	memset(old, 0, sizeof(Existing));
+	old->checksum = mg_result_text(row, first + 2);
+	old->registered = old->checksum != NULL;
+	old->up = mg_result_text(row, first + 3);
+	old->down = mg_result_text(row, first + 4);
+	old->description = mg_result_text(row, first + 5);
+	old->applied_checksum = mg_result_text(row, first + 6);
+	old->source_hash = mg_result_text(row, first + 8);
+	if (old->registered)
 	{
-		bool		isnull;
-
-		old_parents = mg_result_text_array(0, 1, &old_nparents);
-		old_nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-														  SPI_tuptable->tupdesc, 7, &isnull));
+		old->parents = mg_result_text_array(row, first + 1, &old->nparents);
+		old->nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[row],
+														   SPI_tuptable->tupdesc,
+														   first + 7, &isnull));
 	}
+}
 
-	if (!reg->parents_given || (reg->sync && applied_checksum != NULL && registered))
+/*
+ * Decide what registering reg (whose up script has the given checksum)
+ * does, given what is registered: resolve its parents, compare, and refuse
+ * an edit of an applied revision that is neither forced nor a sync.  The
+ * caller must hold the migration lock and be in an owner scope.
+ */
+static void
+decide(const char *project, const MgRegistration *reg, const Existing *old,
+	   char *checksum, Decision *d)
+{
+	bool		drifted;
+	bool		keep_parents = !reg->parents_given ||
+		(reg->sync && old->registered && old->applied_checksum != NULL);
+
+	memset(d, 0, sizeof(Decision));
+	d->checksum = checksum;
+	d->parents = reg->parents;
+	d->nparents = reg->nparents;
+	if (keep_parents && old->registered)
 	{
-		if (registered)
-		{
-			parents = old_parents;
-			nparents = old_nparents;
-		}
-		else
-		{
-			int			nheads = mg_catalog_exec(MGQ_REGISTRY_HEADS, key, NULL);
-
-			if (nheads > 1)
-			{
-				char	  **heads = palloc(sizeof(char *) * nheads);
-
-				for (i = 0; i < nheads; i++)
-					heads[i] = mg_result_text(i, 1);
-				ereport(ERROR,
-						(errcode(ERRCODE_MG_SEVERAL_HEADS),
-						 errmsg("cannot append revision \"%s\": project \"%s\" has %d heads",
-								revision, project, nheads),
-						 errdetail("Heads: %s.", join_ids(heads, nheads)),
-						 errhint("Pass the parents explicitly, for example parents => ARRAY[...] listing the heads to merge them.")));
-			}
-			nparents = nheads;
-			parents = palloc(sizeof(char *) * Max(nheads, 1));
-			if (nheads == 1)
-				parents[0] = mg_result_text(0, 1);
-		}
+		d->parents = old->parents;
+		d->nparents = old->nparents;
 	}
-	source_hash = source_hash_of(reg, parents, nparents);
+	else if (keep_parents)
+		d->parents = single_head(project, reg->revision, &d->nparents);
+	d->source_hash = source_hash_of(reg, d->parents, d->nparents);
 
-	if (registered &&
-		same_text(old_up, reg->up) && same_text(old_down, reg->down) &&
-		same_text(old_description, reg->description) &&
-		same_parents(old_parents, old_nparents, parents, nparents) &&
-		old_nontransactional == reg->nontransactional)
+	if (old->registered &&
+		same_text(old->up, reg->up) && same_text(old->down, reg->down) &&
+		same_text(old->description, reg->description) &&
+		same_parents(old->parents, old->nparents, d->parents, d->nparents) &&
+		old->nontransactional == reg->nontransactional)
 	{
+		d->action = "unchanged";
 		/* registered before the registry kept source hashes */
-		if (!same_text(old_source_hash, source_hash))
-		{
-			values[0] = key[0];
-			values[1] = key[1];
-			values[2] = CStringGetTextDatum(source_hash);
-			mg_catalog_exec(MGQ_SET_SOURCE_HASH, values, NULL);
-		}
-		mg_owner_end(&scope);
-		return "unchanged";
+		d->set_hash = !same_text(old->source_hash, d->source_hash);
+		return;
 	}
 
-	drifted = applied_checksum != NULL && strcmp(applied_checksum, checksum) != 0;
-	if (applied_checksum != NULL && !reg->force && !reg->sync &&
-		(drifted || (registered && !same_parents(old_parents, old_nparents, parents, nparents))))
+	drifted = old->applied_checksum != NULL && strcmp(old->applied_checksum, checksum) != 0;
+	if (old->applied_checksum != NULL && !reg->force && !reg->sync &&
+		(drifted || !same_parents(old->parents, old->nparents, d->parents, d->nparents)))
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_REVISION_APPLIED),
 				 errmsg("revision \"%s\" is applied and its %s differs",
-						revision, drifted ? "up script" : "parent list"),
+						reg->revision, drifted ? "up script" : "parent list"),
 				 drifted ?
 				 errdetail("Applied with checksum %s; the new script has checksum %s.",
-						   applied_checksum, checksum) :
+						   old->applied_checksum, checksum) :
 				 errdetail("Registered with parents {%s}; the new parents are {%s}.",
-						   join_ids(old_parents, old_nparents), join_ids(parents, nparents)),
+						   join_ids(old->parents, old->nparents), join_ids(d->parents, d->nparents)),
 				 errhint("Add a new revision for the change.  To record the edit anyway, pass force => true; validation then reports the drift.")));
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = key[0];
-	values[1] = key[1];
-	values[2] = mg_text_array(parents, nparents);
-	values[3] = reg->description ? CStringGetTextDatum(reg->description) : (Datum) 0;
-	nulls[3] = reg->description ? ' ' : 'n';
-	values[4] = CStringGetTextDatum(reg->up);
-	values[5] = reg->down ? CStringGetTextDatum(reg->down) : (Datum) 0;
-	nulls[5] = reg->down ? ' ' : 'n';
-	values[6] = CStringGetTextDatum(checksum);
-	values[7] = DirectFunctionCall1(namein, CStringGetDatum(role));
-	values[8] = BoolGetDatum(reg->nontransactional);
-	values[9] = CStringGetTextDatum(source_hash);
-
-	mg_catalog_exec(registered ? MGQ_UPDATE_REVISION : MGQ_INSERT_REVISION, values, nulls);
-
-	result = !registered ? "added" : (reg->sync && drifted) ? "drifted" : "updated";
-	entry.event = registered ? "update" : "register";
-	entry.revision = revision;
-	entry.checksum = checksum;
-	entry.previous_checksum = registered && strcmp(old_checksum, checksum) != 0 ? old_checksum : NULL;
-	entry.started_at = started;
-	entry.finished_at = GetCurrentTimestamp();
-	entry.statements = -1;
-	entry.attempts = -1;
+	d->write = true;
+	d->action = !old->registered ? "added" : (reg->sync && drifted) ? "drifted" : "updated";
+	d->entry.event = old->registered ? "update" : "register";
+	d->entry.revision = reg->revision;
+	d->entry.checksum = checksum;
+	d->entry.previous_checksum =
+		old->registered && strcmp(old->checksum, checksum) != 0 ? old->checksum : NULL;
+	d->entry.started_at = GetCurrentTimestamp();
+	d->entry.finished_at = d->entry.started_at;
+	d->entry.statements = -1;
+	d->entry.attempts = -1;
 	if ((reg->force || reg->sync) && drifted)
-		entry.detail = psprintf("%s: applied with checksum %s",
-								reg->sync ? "synced" : "forced", applied_checksum);
-	else if (nparents > 0)
-		entry.detail = psprintf("parents {%s}", join_ids(parents, nparents));
-	mg_history_record(project, NULL, role, &entry, 1);
+		d->entry.detail = psprintf("%s: applied with checksum %s",
+								   reg->sync ? "synced" : "forced", old->applied_checksum);
+	else if (d->nparents > 0)
+		d->entry.detail = psprintf("parents {%s}", join_ids(d->parents, d->nparents));
+}
 
-	mg_owner_end(&scope);
-	return result;
+/*
+ * The parents of a new revision registered without any: the current single
+ * head, or none in an empty registry.  Several heads are an error.
+ */
+static char **
+single_head(const char *project, const char *revision, int *nparents)
+{
+	Datum		key[1] = {CStringGetTextDatum(project)};
+	int			nheads = mg_catalog_exec(MGQ_REGISTRY_HEADS, key, NULL);
+	char	  **heads = palloc(sizeof(char *) * Max(nheads, 1));
+	int			i;
+
+	for (i = 0; i < nheads; i++)
+		heads[i] = mg_result_text(i, 1);
+	if (nheads > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_SEVERAL_HEADS),
+				 errmsg("cannot append revision \"%s\": project \"%s\" has %d heads",
+						revision, project, nheads),
+				 errdetail("Heads: %s.", join_ids(heads, nheads)),
+				 errhint("Pass the parents explicitly, for example parents => ARRAY[...] listing the heads to merge them.")));
+	*nparents = nheads;
+	return heads;
+}
+
+/*
+ * The writes of a sync: one INSERT of the new revisions, one UPDATE of the
+ * changed ones, one UPDATE of the hashes of unchanged ones that had none.
+ * Parents travel joined with commas, which no revision id contains.
+ */
+static void
+write_synced(const char *project, const char *role, const MgRegistration *regs,
+			 const Existing *olds, const Decision *ds, char **checksums, int n)
+{
+	Datum	   *cols[8];
+	bool	   *colnulls[8];
+	int			nhash = 0;
+	int			pass;
+	int			c,
+				i;
+
+	for (c = 0; c < 8; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * Max(n, 1));
+		colnulls[c] = palloc0(sizeof(bool) * Max(n, 1));
+	}
+
+	/* pass 0: new revisions; pass 1: changed ones */
+	for (pass = 0; pass < 2; pass++)
+	{
+		int			m = 0;
+		Datum		values[11];
+
+		for (i = 0; i < n; i++)
+		{
+			if (!ds[i].write || olds[i].registered != (pass == 1))
+				continue;
+			cols[0][m] = CStringGetTextDatum(regs[i].revision);
+			cols[1][m] = CStringGetTextDatum(join_with(ds[i].parents, ds[i].nparents, ","));
+			cols[2][m] = mg_text_or_null(regs[i].description, &colnulls[2][m]);
+			cols[3][m] = CStringGetTextDatum(regs[i].up);
+			cols[4][m] = mg_text_or_null(regs[i].down, &colnulls[4][m]);
+			cols[5][m] = CStringGetTextDatum(checksums[i]);
+			cols[6][m] = BoolGetDatum(regs[i].nontransactional);
+			cols[7][m] = CStringGetTextDatum(ds[i].source_hash);
+			m++;
+		}
+		if (m == 0)
+			continue;
+		values[0] = CStringGetTextDatum(project);
+		values[1] = DirectFunctionCall1(namein, CStringGetDatum(role));
+		for (c = 0; c < 8; c++)
+			values[2 + c] = mg_array(cols[c], colnulls[c], m, c == 6 ? BOOLOID : TEXTOID);
+		mg_catalog_exec(pass == 0 ? MGQ_INSERT_REVISIONS : MGQ_UPDATE_REVISIONS, values, NULL);
+		for (c = 0; c < 8; c++)
+			memset(colnulls[c], 0, sizeof(bool) * Max(n, 1));
+	}
+
+	for (i = 0; i < n; i++)
+		if (ds[i].set_hash)
+		{
+			cols[0][nhash] = CStringGetTextDatum(regs[i].revision);
+			cols[1][nhash] = CStringGetTextDatum(ds[i].source_hash);
+			nhash++;
+		}
+	if (nhash > 0)
+	{
+		Datum		values[3];
+
+		values[0] = CStringGetTextDatum(project);
+		values[1] = mg_array(cols[0], NULL, nhash, TEXTOID);
+		values[2] = mg_array(cols[1], NULL, nhash, TEXTOID);
+		mg_catalog_exec(MGQ_SET_SOURCE_HASHES, values, NULL);
+	}
 }
 
 /*
@@ -776,11 +1001,18 @@ same_parents(char **a, int na, char **b, int nb)
 static char *
 join_ids(char **ids, int n)
 {
+	return join_with(ids, n, ", ");
+}
+
+/* ids joined with sep. */
+static char *
+join_with(char **ids, int n, const char *sep)
+{
 	StringInfoData buf;
 	int			i;
 
 	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", ids[i]);
+		appendStringInfo(&buf, "%s%s", i > 0 ? sep : "", ids[i]);
 	return buf.data;
 }

@@ -79,10 +79,11 @@ typedef struct MgRegistration
 	const char *description;	/* NULL: none */
 	bool		nontransactional;
 	bool		force;			/* record an edit of an applied revision */
-	bool		sync;			/* from a folder: see mg_registry_register */
+	bool		sync;			/* from a folder: see mg_registry_sync */
 } MgRegistration;
 
 extern const char *mg_registry_register(const char *project, const MgRegistration *reg);
+extern const char **mg_registry_sync(const char *project, const MgRegistration *regs, int n);
 extern List *mg_registry_sources(const char *project);
 extern void mg_registry_unregister(const char *project, const char *revision);
 

@@ -38,27 +38,30 @@
 List *
 mg_sync_revisions(const char *project, const MgFileRevision *revs, int n)
 {
+	MgRegistration *regs = palloc0(sizeof(MgRegistration) * Max(n, 1));
+	const char **actions;
 	List	   *result = NIL;
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		const MgFileRevision *rev = &revs[i];
-		MgRegistration reg = {0};
+		regs[i].revision = revs[i].id;
+		regs[i].up = revs[i].up;
+		regs[i].down = revs[i].down;
+		regs[i].parents = revs[i].parents;
+		regs[i].nparents = revs[i].nparents;
+		regs[i].parents_given = true;
+		regs[i].description = revs[i].description;
+		regs[i].nontransactional = revs[i].nontransactional;
+		regs[i].sync = true;
+	}
+	actions = mg_registry_sync(project, regs, n);
+	for (i = 0; i < n; i++)
+	{
 		MgSynced   *synced = palloc(sizeof(MgSynced));
 
-		reg.revision = rev->id;
-		reg.up = rev->up;
-		reg.down = rev->down;
-		reg.parents = rev->parents;
-		reg.nparents = rev->nparents;
-		reg.parents_given = true;
-		reg.description = rev->description;
-		reg.nontransactional = rev->nontransactional;
-		reg.sync = true;
-
-		synced->revision = rev->id;
-		synced->action = mg_registry_register(project, &reg);
+		synced->revision = revs[i].id;
+		synced->action = actions[i];
 		result = lappend(result, synced);
 	}
 	return result;
