@@ -20,9 +20,9 @@ typedef enum MgLayout
 	MG_LAYOUT_DETECT = 0,		/* decide from the files */
 	MG_LAYOUT_PG_MIGRATE,		/* NAME.sql with "-- migrate:" headers and
 								 * sections; dbmate's db/migrations too */
-	MG_LAYOUT_GOLANG_MIGRATE,	/* N_name.up.sql + N_name.down.sql */
-	MG_LAYOUT_DIESEL,			/* NAME/up.sql + NAME/down.sql (diesel,
-								 * sqlx) */
+	MG_LAYOUT_GOLANG_MIGRATE,	/* N_name.up.sql + N_name.down.sql; sqlx's
+								 * pairs and N_name.sql files too */
+	MG_LAYOUT_DIESEL,			/* NAME/up.sql + NAME/down.sql */
 	MG_LAYOUT_FLYWAY			/* V1__name.sql, V1.1__name.sql,
 								 * U1__name.sql */
 } MgLayout;
@@ -74,7 +74,7 @@ extern MgFileSet *mg_read_files(int nfiles, const char *const *names,
 								const char *const *data, const size_t *lens,
 								MgLayout layout);
 
-/* "pg_migrate", "dbmate", "golang-migrate", "diesel", "sqlx", "flyway" */
+/* "pg_migrate", "dbmate", "golang-migrate", "sqlx", "diesel", "flyway", "auto" */
 extern bool mg_layout_from_name(const char *name, MgLayout *layout);
 extern const char *mg_layout_name(MgLayout layout);
 
