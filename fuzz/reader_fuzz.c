@@ -45,7 +45,6 @@ static bool valid_text(const char *s);
 static bool valid_id(const char *id);
 static char *set_text(const MgFileSet *set);
 static void check_set(const MgFileSet *set, MgLayout layout);
-static void free_set(MgFileSet *set);
 
 /* A broken promise: abort, which libFuzzer reports as a crash. */
 static void
@@ -176,38 +175,6 @@ check_set(const MgFileSet *set, MgLayout layout)
 	}
 }
 
-/* Free a result piece by piece. */
-static void
-free_set(MgFileSet *set)
-{
-	int			i,
-				j;
-
-	for (i = 0; i < set->nrevisions; i++)
-	{
-		MgFileRevision *rev = &set->revisions[i];
-
-		pfree(rev->id);
-		for (j = 0; j < rev->nparents; j++)
-			pfree(rev->parents[j]);
-		if (rev->parents)
-			pfree(rev->parents);
-		if (rev->description)
-			pfree(rev->description);
-		pfree(rev->up);
-		if (rev->down)
-			pfree(rev->down);
-		pfree(rev->source);
-	}
-	if (set->revisions)
-		pfree(set->revisions);
-	for (i = 0; i < set->nerrors; i++)
-		pfree(set->errors[i]);
-	if (set->errors)
-		pfree(set->errors);
-	pfree(set);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -307,8 +274,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pfree(t1);
 	pfree(t2);
 
-	free_set(set);
-	free_set(set2);
+	mg_free_file_set(set);
+	mg_free_file_set(set2);
 	for (i = 0; i < n; i++)
 	{
 		free(names[i]);

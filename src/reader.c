@@ -141,8 +141,8 @@
  * Everything is palloc'd in the caller's memory context (in the backend)
  * or with libpgcommon's fe_memutils (in a frontend program).  The reader
  * frees every temporary itself, and every string and array of the result
- * is its own chunk, so a frontend caller can pfree a result piece by piece
- * (the fuzz target does, under LeakSanitizer).
+ * is its own chunk, so a frontend caller can pfree a result piece by piece:
+ * mg_free_file_set does (the fuzz target calls it, under LeakSanitizer).
  *
  *-------------------------------------------------------------------------
  */
@@ -2275,6 +2275,25 @@ mg_read_files(int nfiles, const char *const *names,
 			  MgLayout layout)
 {
 	return read_files(nfiles, names, data, lens, layout, ".");
+}
+
+/*
+ * Free a result of mg_read_directory or mg_read_files (see reader.h).
+ */
+void
+mg_free_file_set(MgFileSet *set)
+{
+	int			i;
+
+	for (i = 0; i < set->nrevisions; i++)
+		free_revision(&set->revisions[i]);
+	if (set->revisions)
+		pfree(set->revisions);
+	for (i = 0; i < set->nerrors; i++)
+		pfree(set->errors[i]);
+	if (set->errors)
+		pfree(set->errors);
+	pfree(set);
 }
 
 /* ---------------------------------------------------------------- folders */

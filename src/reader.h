@@ -74,6 +74,14 @@ extern MgFileSet *mg_read_files(int nfiles, const char *const *names,
 								const char *const *data, const size_t *lens,
 								MgLayout layout);
 
+/*
+ * Free a result of mg_read_directory or mg_read_files with everything it
+ * points to (pfree, piece by piece).  For callers that read many folders in
+ * one memory context: the fuzz target and the tests.  set must not be used
+ * afterwards.
+ */
+extern void mg_free_file_set(MgFileSet *set);
+
 /* "pg_migrate", "dbmate", "golang-migrate", "sqlx", "diesel", "flyway", "auto" */
 extern bool mg_layout_from_name(const char *name, MgLayout *layout);
 extern const char *mg_layout_name(MgLayout layout);

@@ -31,7 +31,6 @@
 
 static void append_script(StringInfo out, const char *label, const char *script);
 static char *set_text(const MgFileSet *set);
-static void free_set(MgFileSet *set);
 static void check(bool ok, const char *what);
 static MgFileSet *read_pairs(MgLayout layout, int n, const char *const *pairs);
 static bool has_error(const MgFileSet *set, const char *text);
@@ -128,38 +127,6 @@ set_text(const MgFileSet *set)
 	for (i = 0; i < set->nerrors; i++)
 		appendStringInfo(&out, "  %s\n", set->errors[i]);
 	return out.data;
-}
-
-/* Free a result piece by piece, as reader.c promises a caller can. */
-static void
-free_set(MgFileSet *set)
-{
-	int			i,
-				j;
-
-	for (i = 0; i < set->nrevisions; i++)
-	{
-		MgFileRevision *rev = &set->revisions[i];
-
-		pfree(rev->id);
-		for (j = 0; j < rev->nparents; j++)
-			pfree(rev->parents[j]);
-		if (rev->parents)
-			pfree(rev->parents);
-		if (rev->description)
-			pfree(rev->description);
-		pfree(rev->up);
-		if (rev->down)
-			pfree(rev->down);
-		pfree(rev->source);
-	}
-	if (set->revisions)
-		pfree(set->revisions);
-	for (i = 0; i < set->nerrors; i++)
-		pfree(set->errors[i]);
-	if (set->errors)
-		pfree(set->errors);
-	pfree(set);
 }
 
 /* ---------------------------------------------------------------- selftest */
@@ -267,7 +234,7 @@ selftest_folder(void)
 		  has_error(set, "0003_fifo.sql:0: not a regular file") &&
 		  has_error(set, "sub/loop:0: folder loop"),
 		  "a folder: a FIFO and a link loop are errors");
-	free_set(set);
+	mg_free_file_set(set);
 
 	unlink(fifo);
 	unlink(loop);
@@ -277,13 +244,13 @@ selftest_folder(void)
 		  strcmp(set->revisions[1].parents[0], "0001_a") == 0 &&
 		  strcmp(set->revisions[1].up, "SELECT 1;\n") == 0,
 		  "a folder: a link to a file is read, hidden files are not");
-	free_set(set);
+	mg_free_file_set(set);
 
 	set = mg_read_directory(sub, MG_LAYOUT_DETECT);
 	check(set->nerrors == 1 && strncmp(set->errors[0], sub, strlen(sub)) == 0 &&
 		  has_error(set, ":0: no migration files"),
 		  "an empty folder: an error naming it");
-	free_set(set);
+	mg_free_file_set(set);
 
 	unlink(link);
 	rmdir(sub);
@@ -388,14 +355,14 @@ selftest(void)
 	check(set->nerrors == 1 && set->nrevisions == 0 &&
 		  has_error(set, ".:0: no migration files"),
 		  "no files: an error naming the folder");
-	free_set(set);
+	mg_free_file_set(set);
 	{
 		static const char *const f[] = {"README.md", "# notes", ".gitkeep", ""};
 
 		set = read_pairs(MG_LAYOUT_DIESEL, 2, f);
 		check(set->nerrors == 1 && has_error(set, "no diesel migration files"),
 			  "only ignored files, layout named: an error");
-		free_set(set);
+		mg_free_file_set(set);
 	}
 
 	/* names a folder cannot hold, or git cannot */
@@ -412,7 +379,7 @@ selftest(void)
 		check(set->nerrors == 4 && set->nrevisions == 0 &&
 			  has_error(set, ":0: invalid file name"),
 			  "empty, absolute and empty-part names are errors");
-		free_set(set);
+		mg_free_file_set(set);
 	}
 	{
 		static const char *const f[] = {"0001_a.sql", "x", "0001_a.sql", "y"};
@@ -420,7 +387,7 @@ selftest(void)
 		set = read_pairs(MG_LAYOUT_DETECT, 2, f);
 		check(has_error(set, "0001_a.sql:0: file listed twice"),
 			  "a name given twice is an error");
-		free_set(set);
+		mg_free_file_set(set);
 	}
 	{
 		static const char *const f[] = {"0001_caf\xc3\xa9\xff\n.sql", "SELECT 1;"};
@@ -428,7 +395,7 @@ selftest(void)
 		set = read_pairs(MG_LAYOUT_DETECT, 1, f);
 		check(has_error(set, "0001_caf\xc3\xa9\\xff\\x0a.sql:0: invalid revision id"),
 			  "names in messages: UTF-8 kept, bad bytes and control characters escaped");
-		free_set(set);
+		mg_free_file_set(set);
 	}
 	{
 		static const char *const f[] = {
@@ -439,7 +406,7 @@ selftest(void)
 		set = read_pairs(MG_LAYOUT_DETECT, 2, f);
 		check(has_error(set, "file nested too deep"),
 			  "a file more than 8 folders down is an error");
-		free_set(set);
+		mg_free_file_set(set);
 	}
 
 	/* the order of the input does not matter */
@@ -471,8 +438,8 @@ selftest(void)
 			  "the same files in another order read the same");
 		pfree(t1);
 		pfree(t2);
-		free_set(set);
-		free_set(set2);
+		mg_free_file_set(set);
+		mg_free_file_set(set2);
 	}
 
 	/* a NUL byte, which no text can hold */
@@ -485,7 +452,7 @@ selftest(void)
 		check(set->nerrors == 1 &&
 			  has_error(set, "0001_a.sql:2: file contains a NUL byte (at byte 7 of the line)"),
 			  "a NUL byte is an error naming its line");
-		free_set(set);
+		mg_free_file_set(set);
 	}
 	selftest_folder();
 	return failures > 0 ? 1 : 0;
@@ -530,6 +497,6 @@ main(int argc, char **argv)
 	fputs(text, stdout);
 	pfree(text);
 	status = set->nerrors > 0 ? 1 : 0;
-	free_set(set);
+	mg_free_file_set(set);
 	return status;
 }
