@@ -274,6 +274,8 @@ static const char *const vote_names[NUM_VOTES] = {
 
 static void strlist_add(StrList *list, char *s);
 static void strlist_free(StrList *list);
+static void add_message(StrList *list, const char *file, int line,
+						int saved_errno, const char *fmt, va_list args) pg_attribute_printf(5, 0);
 static void add_error(Reader *r, const char *file, int line, const char *fmt,...) pg_attribute_printf(4, 5);
 static char *shown_name(const char *s);
 static bool ends_with(const char *s, const char *suffix);
@@ -292,6 +294,10 @@ static bool check_id(Reader *r, const InFile *f, int line, const char *id,
 					 const char *from);
 static char *file_text(Reader *r, const InFile *f, size_t *lenp);
 static MgFileRevision *new_revision(Reader *r);
+static bool keep_scripts(char *uptext, char *downtext, bool want_down);
+static MgFileRevision *add_file_revision(Reader *r, char *id, char *uptext,
+										 char *downtext, bool nontx,
+										 char *source);
 static void free_revision(MgFileRevision *rev);
 static void set_linear_parents(Reader *r);
 static char *join_sources(const InFile *a, const InFile *b, const InFile *c);
@@ -354,11 +360,13 @@ strlist_free(StrList *list)
 }
 
 /*
- * Record the message "FILE:LINE: message".  file is already fit for
- * messages (an InFile's shown name, or the folder's).
+ * Add the message "FILE:LINE: message" to list, message formatted from fmt
+ * and args with errno set to saved_errno (for %m).  file is already fit for
+ * messages.
  */
 static void
-add_error(Reader *r, const char *file, int line, const char *fmt,...)
+add_message(StrList *list, const char *file, int line, int saved_errno,
+			const char *fmt, va_list args)
 {
 	StringInfoData buf;
 
@@ -366,17 +374,33 @@ add_error(Reader *r, const char *file, int line, const char *fmt,...)
 	appendStringInfo(&buf, "%s:%d: ", file, line);
 	for (;;)
 	{
-		va_list		args;
+		va_list		copy;
 		int			needed;
 
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
+		errno = saved_errno;
+		va_copy(copy, args);
+		needed = appendStringInfoVA(&buf, fmt, copy);
+		va_end(copy);
 		if (needed == 0)
 			break;
 		enlargeStringInfo(&buf, needed);
 	}
-	strlist_add(&r->errors, buf.data);
+	strlist_add(list, buf.data);
+}
+
+/*
+ * Record the message "FILE:LINE: message".  file is already fit for
+ * messages (an InFile's shown name, or the folder's).
+ */
+static void
+add_error(Reader *r, const char *file, int line, const char *fmt,...)
+{
+	int			save_errno = errno;
+	va_list		args;
+
+	va_start(args, fmt);
+	add_message(&r->errors, file, line, save_errno, fmt, args);
+	va_end(args);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -742,6 +766,42 @@ new_revision(Reader *r)
 	}
 	rev = &r->revs[r->nrevs++];
 	memset(rev, 0, sizeof(MgFileRevision));
+	return rev;
+}
+
+/*
+ * Whether a revision's scripts were read: the up script, and the down
+ * script when there is a down file (want_down).  When one is missing (its
+ * error recorded by file_text), frees the other and returns false.
+ */
+static bool
+keep_scripts(char *uptext, char *downtext, bool want_down)
+{
+	if (uptext != NULL && (!want_down || downtext != NULL))
+		return true;
+	if (uptext)
+		pfree(uptext);
+	if (downtext)
+		pfree(downtext);
+	return false;
+}
+
+/*
+ * A new revision at the end of r->revs, taking the palloc'd id, scripts
+ * (downtext may be NULL) and source; parents are set later.  The pointer
+ * returned is good until the next revision is added.
+ */
+static MgFileRevision *
+add_file_revision(Reader *r, char *id, char *uptext, char *downtext,
+				  bool nontx, char *source)
+{
+	MgFileRevision *rev = new_revision(r);
+
+	rev->id = id;
+	rev->up = uptext;
+	rev->down = downtext;
+	rev->nontransactional = nontx;
+	rev->source = source;
 	return rev;
 }
 
@@ -1464,7 +1524,6 @@ read_numbered(Reader *r)
 			char	   *uptext;
 			char	   *downtext = NULL;
 			size_t		len;
-			MgFileRevision *rev;
 
 			if (!check_id(r, up->file, 0, id, "from the file name"))
 			{
@@ -1474,22 +1533,15 @@ read_numbered(Reader *r)
 			uptext = file_text(r, up->file, &len);
 			if (down)
 				downtext = file_text(r, down->file, &len);
-			if (uptext == NULL || (down != NULL && downtext == NULL))
+			if (!keep_scripts(uptext, downtext, down != NULL))
 			{
 				pfree(id);
-				if (uptext)
-					pfree(uptext);
-				if (downtext)
-					pfree(downtext);
 				continue;
 			}
-			rev = new_revision(r);
-			rev->id = id;
-			rev->up = uptext;
-			rev->down = downtext;
-			rev->nontransactional = has_sqlx_no_transaction(uptext) ||
-				(downtext != NULL && has_sqlx_no_transaction(downtext));
-			rev->source = join_sources(up->file, down ? down->file : NULL, NULL);
+			add_file_revision(r, id, uptext, downtext,
+							  has_sqlx_no_transaction(uptext) ||
+							  (downtext != NULL && has_sqlx_no_transaction(downtext)),
+							  join_sources(up->file, down ? down->file : NULL, NULL));
 		}
 	}
 	set_linear_parents(r);
@@ -1594,7 +1646,6 @@ read_diesel(Reader *r)
 		char	   *downtext = NULL;
 		bool		nontx = false;
 		size_t		len;
-		MgFileRevision *rev;
 		bool		ok = true;
 
 		if (d->version[0] == '\0')
@@ -1628,20 +1679,10 @@ read_diesel(Reader *r)
 		uptext = file_text(r, d->up, &len);
 		if (d->down)
 			downtext = file_text(r, d->down, &len);
-		if (uptext == NULL || (d->down != NULL && downtext == NULL))
-		{
-			if (uptext)
-				pfree(uptext);
-			if (downtext)
-				pfree(downtext);
+		if (!keep_scripts(uptext, downtext, d->down != NULL))
 			continue;
-		}
-		rev = new_revision(r);
-		rev->id = pstrdup(d->folder);
-		rev->up = uptext;
-		rev->down = downtext;
-		rev->nontransactional = nontx;
-		rev->source = join_sources(d->up, d->down, d->metadata);
+		add_file_revision(r, pstrdup(d->folder), uptext, downtext, nontx,
+						  join_sources(d->up, d->down, d->metadata));
 	}
 	set_linear_parents(r);
 
@@ -1931,21 +1972,14 @@ read_flyway(Reader *r)
 			if (downtext && !u->no_placeholders)
 				check_placeholders(r, u->file, downtext);
 		}
-		if (uptext == NULL || (u != NULL && downtext == NULL))
+		if (!keep_scripts(uptext, downtext, u != NULL))
 		{
 			pfree(id);
-			if (uptext)
-				pfree(uptext);
-			if (downtext)
-				pfree(downtext);
 			continue;
 		}
-		rev = new_revision(r);
-		rev->id = id;
-		rev->up = uptext;
-		rev->down = downtext;
-		rev->nontransactional = v->nontransactional || (u && u->nontransactional);
-		rev->source = join_sources(v->file, u ? u->file : NULL, NULL);
+		rev = add_file_revision(r, id, uptext, downtext,
+								v->nontransactional || (u && u->nontransactional),
+								join_sources(v->file, u ? u->file : NULL, NULL));
 		if (v->desclen > 0)
 		{
 			size_t		c;
@@ -2335,27 +2369,14 @@ compare_entries(const void *a, const void *b)
 static void
 listing_add_error(Listing *l, const char *rel, const char *fmt,...)
 {
-	StringInfoData buf;
 	int			save_errno = errno;
 	char	   *shown = shown_name(rel);
+	va_list		args;
 
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s:0: ", shown);
+	va_start(args, fmt);
+	add_message(&l->errors, shown, 0, save_errno, fmt, args);
+	va_end(args);
 	pfree(shown);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		errno = save_errno;
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	strlist_add(&l->errors, buf.data);
 }
 
 /*
