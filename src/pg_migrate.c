@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * pg_migrate.c
- *	  Module entry point: the GUC variables and the naming rules every
- *	  subsystem shares.
+ *	  Module entry point: the GUC variables, and the errors every subsystem
+ *	  raises for a name that breaks the naming rules (the rules themselves
+ *	  are in reader.c, which the client program shares).
  *
  * _PG_init reads as the table of contents of the module: the GUCs first,
  * then nothing else, because every subsystem keeps its state per call and
@@ -20,6 +21,7 @@
 #include "utils/guc.h"
 
 #include "pg_migrate.h"
+#include "reader.h"
 
 PG_MODULE_MAGIC;
 
@@ -35,7 +37,6 @@ char	   *pg_migrate_directory = NULL;
 
 void		_PG_init(void);
 
-static bool mg_name_is_valid(const char *name, int maxlen);
 static bool check_project(char **newval, void **extra, GucSource source);
 
 /*
@@ -120,42 +121,26 @@ _PG_init(void)
 }
 
 /*
- * True when name is 1..maxlen characters of [A-Za-z0-9_.-].
- */
-static bool
-mg_name_is_valid(const char *name, int maxlen)
-{
-	int			len = 0;
-	const char *p;
-
-	for (p = name; *p; p++, len++)
-	{
-		char		c = *p;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return len >= 1 && len <= maxlen;
-}
-
-/*
- * Raise an error unless id is usable as a revision id.  Besides the
- * character rules, ids that would read as a target keyword ("head",
- * "heads", "base") or a relative step ("+3", "-1") are refused, since a
- * target naming them would be ambiguous.  "what" names the argument in the
- * message ("revision", "parent").
+ * Raise an error unless id is usable as a revision id.  The rule is
+ * mg_revision_id_problem's in reader.c, which the client program applies
+ * too: besides the character rules, ids that would read as a target keyword
+ * ("head", "heads", "base") or a relative step ("+3", "-1") are refused,
+ * since a target naming them would be ambiguous.  "what" names the argument
+ * in the message ("revision", "parent").
  */
 void
 mg_check_revision_id(const char *id, const char *what)
 {
+	MgIdProblem problem;
+
 	if (id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_NAME),
 				 errmsg("%s id must not be null", what),
 				 errhint("Name every revision with an id such as \"0004_add_sqs_metadata\".")));
 
-	if (!mg_name_is_valid(id, MG_MAX_REVISION_LEN))
+	problem = mg_revision_id_problem(id);
+	if (problem == MG_ID_BAD_NAME)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_NAME),
 				 errmsg("invalid %s id \"%s\"", what, id),
@@ -163,8 +148,7 @@ mg_check_revision_id(const char *id, const char *what)
 						   MG_MAX_REVISION_LEN),
 				 errhint("Name revisions after their files, for example \"0004_add_sqs_metadata\".")));
 
-	if (strcmp(id, "head") == 0 || strcmp(id, "heads") == 0 ||
-		strcmp(id, "base") == 0 || id[0] == '-')
+	if (problem == MG_ID_RESERVED)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_NAME),
 				 errmsg("invalid %s id \"%s\"", what, id),

@@ -641,41 +641,67 @@ is_blank(char c)
 }
 
 /*
- * Is id usable as a revision id?  The rule of mg_check_revision_id in
- * pg_migrate.c, which this leaf cannot call since it raises errors.  On
- * failure records an error on file f and line; from says where the id came
- * from ("from the file name", ...).
+ * True when name is 1 to maxlen characters of A-Z a-z 0-9 _ . - (see
+ * reader.h).
  */
-static bool
-check_id(Reader *r, const InFile *f, int line, const char *id, const char *from)
+bool
+mg_name_is_valid(const char *name, int maxlen)
 {
+	int			len = 0;
 	const char *p;
-	char	   *shown;
 
-	for (p = id; *p; p++)
+	for (p = name; *p; p++, len++)
 	{
 		char		c = *p;
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			break;
+			return false;
 	}
-	if (*p != '\0' || p == id || p - id > MG_MAX_REVISION_LEN)
-	{
-		shown = shown_name(id);
-		add_error(r, f->shown, line,
-				  "invalid revision id \"%s\" (%s): an id is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\"",
-				  shown, from, MG_MAX_REVISION_LEN);
-		pfree(shown);
-		return false;
-	}
+	return len >= 1 && len <= maxlen;
+}
+
+/*
+ * What, if anything, keeps id from being a revision id (see reader.h).  id
+ * must not be NULL.
+ */
+MgIdProblem
+mg_revision_id_problem(const char *id)
+{
+	if (!mg_name_is_valid(id, MG_MAX_REVISION_LEN))
+		return MG_ID_BAD_NAME;
 	if (strcmp(id, "head") == 0 || strcmp(id, "heads") == 0 ||
 		strcmp(id, "base") == 0 || id[0] == '-')
+		return MG_ID_RESERVED;
+	return MG_ID_VALID;
+}
+
+/*
+ * Is id usable as a revision id (mg_revision_id_problem)?  On failure
+ * records an error on file f and line; from says where the id came from
+ * ("from the file name", ...).
+ */
+static bool
+check_id(Reader *r, const InFile *f, int line, const char *id, const char *from)
+{
+	char	   *shown;
+
+	switch (mg_revision_id_problem(id))
 	{
-		add_error(r, f->shown, line,
-				  "invalid revision id \"%s\" (%s): \"head\", \"heads\", \"base\" and ids starting with \"-\" are reserved for targets",
-				  id, from);
-		return false;
+		case MG_ID_VALID:
+			break;
+		case MG_ID_BAD_NAME:
+			shown = shown_name(id);
+			add_error(r, f->shown, line,
+					  "invalid revision id \"%s\" (%s): an id is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\"",
+					  shown, from, MG_MAX_REVISION_LEN);
+			pfree(shown);
+			return false;
+		case MG_ID_RESERVED:
+			add_error(r, f->shown, line,
+					  "invalid revision id \"%s\" (%s): \"head\", \"heads\", \"base\" and ids starting with \"-\" are reserved for targets",
+					  id, from);
+			return false;
 	}
 	return true;
 }

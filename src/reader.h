@@ -82,6 +82,25 @@ extern MgFileSet *mg_read_files(int nfiles, const char *const *names,
  */
 extern void mg_free_file_set(MgFileSet *set);
 
+/*
+ * pg_migrate's naming rules, here so that the extension and the client
+ * program apply the same ones.  A name (project, revision id) is 1 to
+ * maxlen characters of A-Z a-z 0-9 _ . -.  A revision id is a name of at
+ * most MG_MAX_REVISION_LEN characters that is not reserved for targets:
+ * "head", "heads", "base" and ids starting with "-" would make a target
+ * ambiguous.  Neither function raises an error; callers word their own.
+ */
+typedef enum MgIdProblem
+{
+	MG_ID_VALID = 0,
+	MG_ID_BAD_NAME,				/* not a name of 1 to MG_MAX_REVISION_LEN
+								 * characters */
+	MG_ID_RESERVED				/* "head", "heads", "base", "-..." */
+} MgIdProblem;
+
+extern bool mg_name_is_valid(const char *name, int maxlen);
+extern MgIdProblem mg_revision_id_problem(const char *id);
+
 /* "pg_migrate", "dbmate", "golang-migrate", "sqlx", "diesel", "flyway", "auto" */
 extern bool mg_layout_from_name(const char *name, MgLayout *layout);
 extern const char *mg_layout_name(MgLayout layout);
