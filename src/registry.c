@@ -88,6 +88,11 @@ static void read_existing(int row, int first, Existing *old);
 static void decide(const char *project, const MgRegistration *reg, const Existing *old,
 				   char *checksum, Decision *d);
 static char **single_head(const char *project, const char *revision, int *nparents);
+static void lock_and_read(const char *project, const char *revision, const char *function,
+						  MgOwnerScope *scope, Existing *old);
+static void record_event(const char *project, const char *role, const char *event,
+						 const char *revision, const char *checksum, const char *previous,
+						 TimestampTz started);
 static void write_synced(const char *project, const char *role, const MgRegistration *regs,
 						 const Existing *olds, const Decision *ds, char **checksums, int n);
 
@@ -422,53 +427,36 @@ mg_registry_repair(const char *project, const char *revision)
 	char	   *role = GetUserNameFromId(GetUserId(), false);
 	TimestampTz started = GetCurrentTimestamp();
 	MgOwnerScope scope;
+	Existing	old;
 	Datum		values[3];
-	char	   *checksum;
-	char	   *applied_checksum;
-	MgHistoryEntry entry = {0};
 
 	mg_check_revision_id(revision, "revision");
-	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_repair");
-
-	values[0] = CStringGetTextDatum(project);
-	values[1] = CStringGetTextDatum(revision);
-
-	mg_owner_begin(&scope);
-	mg_catalog_exec(MGQ_GET_REVISION, values, NULL);
-	checksum = mg_result_text(0, 2);
-	applied_checksum = mg_result_text(0, 6);
-	if (checksum == NULL)
+	lock_and_read(project, revision, "migrate_repair", &scope, &old);
+	if (!old.registered)
 		ereport(ERROR,
-				(errcode(applied_checksum ? ERRCODE_MG_NOT_REGISTERED : ERRCODE_MG_UNKNOWN_REVISION),
+				(errcode(old.applied_checksum ? ERRCODE_MG_NOT_REGISTERED : ERRCODE_MG_UNKNOWN_REVISION),
 				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project),
-				 applied_checksum ?
+				 old.applied_checksum ?
 				 errdetail("It is applied, but its script is no longer registered, so there is no checksum to accept.") : 0,
 				 errhint("Register the revision's script first.")));
-	if (applied_checksum == NULL)
+	if (old.applied_checksum == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_NOT_APPLIED),
 				 errmsg("revision \"%s\" is not applied", revision),
 				 errdetail("Repair accepts an edited script of an applied revision; an unapplied revision is checked when it is applied."),
 				 errhint("Nothing needs repairing; migrate_register updates an unapplied revision.")));
 
-	if (strcmp(checksum, applied_checksum) == 0)
+	if (strcmp(old.checksum, old.applied_checksum) == 0)
 	{
 		mg_owner_end(&scope);
 		return "unchanged";
 	}
 
-	values[2] = CStringGetTextDatum(checksum);
+	values[0] = CStringGetTextDatum(project);
+	values[1] = CStringGetTextDatum(revision);
+	values[2] = CStringGetTextDatum(old.checksum);
 	mg_catalog_exec(MGQ_REPAIR_APPLIED, values, NULL);
-
-	entry.event = "repair";
-	entry.revision = revision;
-	entry.checksum = checksum;
-	entry.previous_checksum = applied_checksum;
-	entry.started_at = started;
-	entry.finished_at = GetCurrentTimestamp();
-	entry.statements = -1;
-	entry.attempts = -1;
-	mg_history_record(project, NULL, role, &entry, 1);
+	record_event(project, role, "repair", revision, old.checksum, old.applied_checksum, started);
 	mg_owner_end(&scope);
 	return "repaired";
 }
@@ -498,15 +486,9 @@ mg_registry_register(const char *project, const MgRegistration *reg)
 	check_registration(reg);
 	checksum = checksum_in_context(project, reg->revision, reg->up);
 
-	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_register");
-
+	lock_and_read(project, reg->revision, "migrate_register", &scope, &old);
 	key[0] = CStringGetTextDatum(project);
 	key[1] = CStringGetTextDatum(reg->revision);
-
-	mg_owner_begin(&scope);
-	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
-	Assert(SPI_processed == 1);
-	read_existing(0, 0, &old);
 
 	decide(project, reg, &old, checksum, &d);
 	if (d.write)
@@ -903,32 +885,26 @@ mg_registry_unregister(const char *project, const char *revision)
 	char	   *role = GetUserNameFromId(GetUserId(), false);
 	TimestampTz started = GetCurrentTimestamp();
 	MgOwnerScope scope;
+	Existing	old;
 	Datum		key[2];
-	char	   *checksum;
 	int			nchildren;
-	MgHistoryEntry entry = {0};
 
 	mg_check_revision_id(revision, "revision");
-	mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_unregister");
-
-	key[0] = CStringGetTextDatum(project);
-	key[1] = CStringGetTextDatum(revision);
-
-	mg_owner_begin(&scope);
-	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
-	checksum = mg_result_text(0, 2);
-	if (checksum == NULL)
+	lock_and_read(project, revision, "migrate_unregister", &scope, &old);
+	if (!old.registered)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_UNKNOWN_REVISION),
 				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project),
 				 errhint("migrate_heads() and migrate_pending() list registered revisions.")));
-	if (mg_result_text(0, 6) != NULL)
+	if (old.applied_checksum != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_REVISION_APPLIED),
 				 errmsg("revision \"%s\" is applied and cannot be unregistered", revision),
 				 errdetail("An applied revision stays registered so that its checksum can be checked."),
 				 errhint("Only revisions that are not applied can be unregistered.")));
 
+	key[0] = CStringGetTextDatum(project);
+	key[1] = CStringGetTextDatum(revision);
 	nchildren = mg_catalog_exec(MGQ_CHILDREN, key, NULL);
 	if (nchildren > 0)
 	{
@@ -945,16 +921,50 @@ mg_registry_unregister(const char *project, const char *revision)
 	}
 
 	mg_catalog_exec(MGQ_DELETE_REVISION, key, NULL);
+	record_event(project, role, "unregister", revision, NULL, old.checksum, started);
+	mg_owner_end(&scope);
+}
 
-	entry.event = "unregister";
+/*
+ * Take project's migration lock for function, enter an owner scope, and
+ * read what the registry holds of revision into *old.  The caller ends the
+ * scope.
+ */
+static void
+lock_and_read(const char *project, const char *revision, const char *function,
+			  MgOwnerScope *scope, Existing *old)
+{
+	Datum		key[2];
+
+	mg_lock_project(project, pg_migrate_lock_wait_timeout, function);
+	key[0] = CStringGetTextDatum(project);
+	key[1] = CStringGetTextDatum(revision);
+	mg_owner_begin(scope);
+	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
+	Assert(SPI_processed == 1);
+	read_existing(0, 0, old);
+}
+
+/*
+ * Record one registry event of revision (no statements run) in the
+ * history.  The caller must be in an owner scope.
+ */
+static void
+record_event(const char *project, const char *role, const char *event,
+			 const char *revision, const char *checksum, const char *previous,
+			 TimestampTz started)
+{
+	MgHistoryEntry entry = {0};
+
+	entry.event = event;
 	entry.revision = revision;
-	entry.previous_checksum = checksum;
+	entry.checksum = checksum;
+	entry.previous_checksum = previous;
 	entry.started_at = started;
 	entry.finished_at = GetCurrentTimestamp();
 	entry.statements = -1;
 	entry.attempts = -1;
 	mg_history_record(project, NULL, role, &entry, 1);
-	mg_owner_end(&scope);
 }
 
 /* The checksum of up, with a context line if the lexer rejects it. */
