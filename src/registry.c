@@ -93,6 +93,8 @@ static void lock_and_read(const char *project, const char *revision, const char 
 static void record_event(const char *project, const char *role, const char *event,
 						 const char *revision, const char *checksum, const char *previous,
 						 TimestampTz started);
+static MgHistoryEntry *history_of_records(const MgAppliedRecord *records, int n,
+										  const char *event);
 static void write_synced(const char *project, const char *role, const MgRegistration *regs,
 						 const Existing *olds, const Decision *ds, char **checksums, int n);
 
@@ -253,27 +255,13 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 						   const MgAppliedRecord *records, int n)
 {
 	MgOwnerScope scope;
-	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * Max(n, 1));
-	int			i;
 
 	if (n == 0)
 		return;
-	for (i = 0; i < n; i++)
-	{
-		const MgAppliedRecord *r = &records[i];
-
-		entries[i].event = "upgrade";
-		entries[i].revision = r->rev->id;
-		entries[i].checksum = r->rev->checksum;
-		entries[i].started_at = r->started;
-		entries[i].finished_at = r->finished;
-		entries[i].statements = r->statements;
-		entries[i].attempts = r->attempts;
-	}
-
 	mg_owner_begin(&scope);
 	insert_applied(state->project, role, records, n);
-	mg_history_record(state->project, target, role, entries, n);
+	mg_history_record(state->project, target, role,
+					  history_of_records(records, n, "upgrade"), n);
 	mg_owner_end(&scope);
 }
 
@@ -327,31 +315,47 @@ mg_registry_record_reverted(const MgState *state, const char *target, const char
 	MgOwnerScope scope;
 	Datum		values[2];
 	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
-	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * Max(n, 1));
 	int			i;
 
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++)
-	{
-		const MgAppliedRecord *r = &records[i];
-
-		ids[i] = r->rev->id;
-		entries[i].event = "downgrade";
-		entries[i].revision = r->rev->id;
-		entries[i].checksum = r->rev->applied_checksum;
-		entries[i].started_at = r->started;
-		entries[i].finished_at = r->finished;
-		entries[i].statements = r->statements;
-		entries[i].attempts = r->attempts;
-	}
+		ids[i] = records[i].rev->id;
 	values[0] = CStringGetTextDatum(state->project);
 	values[1] = mg_text_array(ids, n);
 
 	mg_owner_begin(&scope);
 	mg_catalog_exec(MGQ_DELETE_APPLIED, values, NULL);
-	mg_history_record(state->project, target, role, entries, n);
+	mg_history_record(state->project, target, role,
+					  history_of_records(records, n, "downgrade"), n);
 	mg_owner_end(&scope);
+}
+
+/*
+ * The history rows of the revisions an upgrade applied or a downgrade
+ * reverted (event "upgrade" or "downgrade"): each with the checksum it is
+ * applied with after an upgrade, or was applied with before a downgrade.
+ */
+static MgHistoryEntry *
+history_of_records(const MgAppliedRecord *records, int n, const char *event)
+{
+	MgHistoryEntry *entries = palloc0(sizeof(MgHistoryEntry) * Max(n, 1));
+	bool		upgrade = strcmp(event, "upgrade") == 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const MgAppliedRecord *r = &records[i];
+
+		entries[i].event = event;
+		entries[i].revision = r->rev->id;
+		entries[i].checksum = upgrade ? r->rev->checksum : r->rev->applied_checksum;
+		entries[i].started_at = r->started;
+		entries[i].finished_at = r->finished;
+		entries[i].statements = r->statements;
+		entries[i].attempts = r->attempts;
+	}
+	return entries;
 }
 
 /*
