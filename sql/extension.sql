@@ -39,7 +39,8 @@ DROP EXTENSION pg_migrate;
 SELECT count(*) FROM pg_namespace WHERE nspname = 'migrate';
 
 -- Every upgrade path ends where a fresh install does: the same member
--- objects, the same function signatures, comments and privileges.
+-- objects, the same function signatures, comments and privileges, the
+-- same table columns.
 CREATE TEMP VIEW members AS
   SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
          CASE WHEN d.classid = 'pg_proc'::regclass THEN
@@ -47,19 +48,37 @@ CREATE TEMP VIEW members AS
                           p.oid::regprocedure, pg_get_function_result(p.oid),
                           obj_description(p.oid, 'pg_proc'), p.proacl)
               FROM pg_proc p WHERE p.oid = d.objid)
+         WHEN d.classid = 'pg_class'::regclass THEN
+           (SELECT string_agg(format('%s %s%s', a.attname,
+                                     format_type(a.atttypid, a.atttypmod),
+                                     CASE WHEN a.attnotnull THEN ' not null' END),
+                              ', ' ORDER BY a.attnum)
+              FROM pg_attribute a
+             WHERE a.attrelid = d.objid AND a.attnum > 0 AND NOT a.attisdropped)
          END AS definition
     FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
    WHERE e.extname = 'pg_migrate' AND d.deptype = 'e';
 CREATE EXTENSION pg_migrate VERSION '0.1.0';
 ALTER EXTENSION pg_migrate UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate';
-CREATE TEMP TABLE updated AS SELECT * FROM members;
+CREATE TEMP TABLE updated AS SELECT '0.1.0' AS "from", * FROM members;
+DROP EXTENSION pg_migrate;
+CREATE EXTENSION pg_migrate VERSION '0.2.0';
+ALTER EXTENSION pg_migrate UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate';
+INSERT INTO updated SELECT '0.2.0', * FROM members;
 DROP EXTENSION pg_migrate;
 CREATE EXTENSION pg_migrate;
 CREATE TEMP TABLE fresh AS SELECT * FROM members;
 SELECT count(*) > 0 AS has_members FROM fresh;
-(SELECT 'only after update' AS "where", * FROM updated EXCEPT SELECT 'only after update', * FROM fresh)
-UNION ALL
-(SELECT 'only when fresh', * FROM fresh EXCEPT SELECT 'only when fresh', * FROM updated);
+SELECT v."from", d.*
+  FROM (VALUES ('0.1.0'), ('0.2.0')) v("from"),
+  LATERAL ((SELECT 'only after update' AS "where", object, definition
+              FROM updated u WHERE u."from" = v."from"
+            EXCEPT SELECT 'only after update', * FROM fresh)
+           UNION ALL
+           (SELECT 'only when fresh', * FROM fresh
+            EXCEPT SELECT 'only when fresh', object, definition
+              FROM updated u WHERE u."from" = v."from")) d;
 DROP EXTENSION pg_migrate;
 
