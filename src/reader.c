@@ -154,6 +154,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#ifdef FRONTEND
+#include <pthread.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +178,16 @@
 /* The first bytes hashed by mg_file_revision_hash: its serialization's version. */
 #define HASH_VERSION_LINE		"pg_migrate revision hash 1\n"
 
+/* The first bytes hashed for a folder's digest: its version. */
+#define FOLDER_DIGEST_LINE		"pg_migrate folder digest 1\n"
+
+/*
+ * The client program reads a folder with up to this many threads, and
+ * only when each has at least READER_FILES_PER_THREAD files to read.
+ */
+#define READER_MAX_THREADS		4
+#define READER_FILES_PER_THREAD	64
+
 /* Largest file read: with its terminating NUL it fits one palloc chunk. */
 #define READER_MAX_FILE_SIZE	((size_t) 0x3ffffffe)
 
@@ -189,6 +202,9 @@
 #define reader_open(path)		open(path, O_RDONLY | PG_BINARY, 0)
 #define reader_close(fd)		close(fd)
 #endif
+
+/* see reader.h */
+void		(*mg_reader_file_hook) (void) = NULL;
 
 /* A growable array of palloc'd strings. */
 typedef struct StrList
@@ -329,6 +345,8 @@ static MgFileSet *read_files(int nfiles, const char *const *names,
 static void hash_failed(pg_cryptohash_ctx *ctx);
 static void hash_bytes(pg_cryptohash_ctx *ctx, const void *data, size_t len);
 static void hash_field(pg_cryptohash_ctx *ctx, char tag, const char *data);
+static void hex_of(const uint8 *digest, char *hex);
+static void folder_digest(MgFolderFiles *files);
 
 /* ---------------------------------------------------------------- lists */
 
@@ -2358,14 +2376,39 @@ mg_free_file_set(MgFileSet *set)
 
 /* ---------------------------------------------------------------- folders */
 
+/* Why a listed file could not be read. */
+typedef enum ReadFailure
+{
+	READ_OK = 0,
+	READ_OPEN_FAILED,			/* open(), with errno */
+	READ_STAT_FAILED,			/* fstat(), with errno */
+	READ_TOO_LARGE,				/* larger than READER_MAX_FILE_SIZE */
+	READ_FAILED,				/* read(), with errno */
+	READ_SHRANK					/* ended before its size said */
+} ReadFailure;
+
+/*
+ * One entry of a listing, in the order the folder was walked: a file to
+ * read, or a problem found while walking.
+ */
+typedef struct ListedFile
+{
+	char	   *path;			/* to open; NULL for a problem of the walk */
+	char	   *rel;			/* the name it is known by */
+	char	   *problem;		/* the walk's problem: "REL:0: message" */
+	/* filled by read_listed_file */
+	char	   *data;			/* the contents, NUL-terminated */
+	size_t		len;			/* their length; the size for READ_TOO_LARGE */
+	ReadFailure failure;
+	int			failure_errno;
+} ListedFile;
+
 /* The files of a folder and its subfolders, as mg_read_directory reads them. */
 typedef struct Listing
 {
-	StrList		names;			/* relative paths */
-	char	  **data;
-	size_t	   *lens;
+	ListedFile *files;
+	int			n;
 	int			max;
-	StrList		errors;
 } Listing;
 
 /* The folders from the top down to the one being listed, to stop loops. */
@@ -2375,11 +2418,27 @@ typedef struct FolderPath
 	ino_t		ino[READER_MAX_DEPTH + 1];
 } FolderPath;
 
+#ifdef FRONTEND
+/* One reading thread's share of a listing: every nth file from first. */
+typedef struct ReadShare
+{
+	Listing    *listing;
+	int			first;
+	int			step;
+} ReadShare;
+#endif
+
 static void list_folder(Listing *l, const char *dir, const char *rel, int depth,
 						FolderPath *above);
+static ListedFile *listing_add(Listing *l);
 static void listing_add_error(Listing *l, const char *rel, const char *fmt,...) pg_attribute_printf(3, 4);
-static void read_whole_file(Listing *l, const char *path, const char *rel);
+static void read_listing(Listing *l);
+static void read_listed_file(ListedFile *f);
+static void add_read_failure(StrList *errors, const ListedFile *f);
 static int	compare_entries(const void *a, const void *b);
+#ifdef FRONTEND
+static void *read_share(void *arg);
+#endif
 
 /* qsort order of list_folder's entries: by name, after the kind */
 static int
@@ -2388,32 +2447,55 @@ compare_entries(const void *a, const void *b)
 	return strcmp(*(char *const *) a + 1, *(char *const *) b + 1);
 }
 
+/* A new entry at the end of the listing, zeroed. */
+static ListedFile *
+listing_add(Listing *l)
+{
+	if (l->n == l->max)
+	{
+		l->max = l->max == 0 ? 64 : l->max * 2;
+		if (l->files == NULL)
+			l->files = palloc(sizeof(ListedFile) * l->max);
+		else
+			l->files = repalloc(l->files, sizeof(ListedFile) * l->max);
+	}
+	memset(&l->files[l->n], 0, sizeof(ListedFile));
+	return &l->files[l->n++];
+}
+
 /*
- * Record "REL:0: message" (rel is shown as messages show names).  Call
- * with errno as the failed call left it when fmt has %m.
+ * Record the walk's problem "REL:0: message" (rel is shown as messages
+ * show names).  Call with errno as the failed call left it when fmt has
+ * %m.
  */
 static void
 listing_add_error(Listing *l, const char *rel, const char *fmt,...)
 {
 	int			save_errno = errno;
 	char	   *shown = shown_name(rel);
+	StrList		one;
 	va_list		args;
 
+	memset(&one, 0, sizeof(one));
 	va_start(args, fmt);
-	add_message(&l->errors, shown, 0, save_errno, fmt, args);
+	add_message(&one, shown, 0, save_errno, fmt, args);
 	va_end(args);
+	listing_add(l)->problem = one.items[0];
+	pfree(one.items);
 	pfree(shown);
 }
 
 /*
- * Read the file at path into the listing under the name rel.  Plain
- * descriptors rather than stdio: open, fstat, read, close and nothing
- * more per file.
+ * Read the file f->path into f.  Plain descriptors rather than stdio:
+ * open, fstat, read, close and nothing more per file.  A failure is left
+ * in f->failure and f->failure_errno, for add_read_failure to word: this
+ * may run in a thread of its own (read_listing), where only malloc and
+ * system calls are safe.
  */
 static void
-read_whole_file(Listing *l, const char *path, const char *rel)
+read_listed_file(ListedFile *f)
 {
-	int			fd = reader_open(path);
+	int			fd = reader_open(f->path);
 	struct stat st;
 	char	   *buf;
 	size_t		size;
@@ -2421,19 +2503,21 @@ read_whole_file(Listing *l, const char *path, const char *rel)
 
 	if (fd < 0)
 	{
-		listing_add_error(l, rel, "could not open file: %m");
+		f->failure = READ_OPEN_FAILED;
+		f->failure_errno = errno;
 		return;
 	}
 	if (fstat(fd, &st) != 0)
 	{
-		listing_add_error(l, rel, "could not stat file: %m");
+		f->failure = READ_STAT_FAILED;
+		f->failure_errno = errno;
 		reader_close(fd);
 		return;
 	}
 	if ((uint64) st.st_size > READER_MAX_FILE_SIZE)
 	{
-		listing_add_error(l, rel, "file too large (%lld bytes; at most %zu)",
-						  (long long) st.st_size, READER_MAX_FILE_SIZE);
+		f->failure = READ_TOO_LARGE;
+		f->len = (size_t) st.st_size;
 		reader_close(fd);
 		return;
 	}
@@ -2449,10 +2533,8 @@ read_whole_file(Listing *l, const char *path, const char *rel)
 			continue;
 		if (n <= 0)
 		{
-			if (n == 0)
-				listing_add_error(l, rel, "could not read file: it changed while being read");
-			else
-				listing_add_error(l, rel, "could not read file: %m");
+			f->failure = n == 0 ? READ_SHRANK : READ_FAILED;
+			f->failure_errno = errno;
 			pfree(buf);
 			reader_close(fd);
 			return;
@@ -2461,24 +2543,114 @@ read_whole_file(Listing *l, const char *path, const char *rel)
 	}
 	buf[size] = '\0';
 	reader_close(fd);
+	f->data = buf;
+	f->len = size;
+}
 
-	if (l->names.n == l->max)
+/* Word f's read failure as "REL:0: message" in errors. */
+static void
+add_read_failure(StrList *errors, const ListedFile *f)
+{
+	Listing		one;
+
+	memset(&one, 0, sizeof(one));
+	errno = f->failure_errno;
+	switch (f->failure)
 	{
-		l->max = l->max == 0 ? 64 : l->max * 2;
-		if (l->data == NULL)
-		{
-			l->data = palloc(sizeof(char *) * l->max);
-			l->lens = palloc(sizeof(size_t) * l->max);
-		}
-		else
-		{
-			l->data = repalloc(l->data, sizeof(char *) * l->max);
-			l->lens = repalloc(l->lens, sizeof(size_t) * l->max);
-		}
+		case READ_OK:
+			return;
+		case READ_OPEN_FAILED:
+			listing_add_error(&one, f->rel, "could not open file: %m");
+			break;
+		case READ_STAT_FAILED:
+			listing_add_error(&one, f->rel, "could not stat file: %m");
+			break;
+		case READ_TOO_LARGE:
+			listing_add_error(&one, f->rel, "file too large (%llu bytes; at most %zu)",
+							  (unsigned long long) f->len, READER_MAX_FILE_SIZE);
+			break;
+		case READ_FAILED:
+			listing_add_error(&one, f->rel, "could not read file: %m");
+			break;
+		case READ_SHRANK:
+			listing_add_error(&one, f->rel, "could not read file: it changed while being read");
+			break;
 	}
-	l->data[l->names.n] = buf;
-	l->lens[l->names.n] = size;
-	strlist_add(&l->names, pstrdup(rel));
+	strlist_add(errors, one.files[0].problem);
+	pfree(one.files);
+}
+
+#ifdef FRONTEND
+/* A reading thread: its share of the listing (see read_listing). */
+static void *
+read_share(void *arg)
+{
+	ReadShare  *share = arg;
+	int			i;
+
+	for (i = share->first; i < share->listing->n; i += share->step)
+		if (share->listing->files[i].path != NULL)
+			read_listed_file(&share->listing->files[i]);
+	return NULL;
+}
+#endif
+
+/*
+ * Read every file of the listing, calling mg_reader_file_hook after each
+ * of those read by the calling thread.
+ *
+ * Reading a folder of small files is nearly all system calls, four per
+ * file, and a client's no-op deploy reads every file; so the client
+ * program reads with up to READER_MAX_THREADS threads, one per CPU, each
+ * taking every nth file (the caller's thread is one of them, and the only
+ * one that calls the hook).  Each thread writes only its own entries.  The
+ * server reads with the backend alone, answering interrupts between files.
+ */
+static void
+read_listing(Listing *l)
+{
+	int			nthreads = 1;
+	int			i;
+#ifdef FRONTEND
+	pthread_t	threads[READER_MAX_THREADS];
+	ReadShare	shares[READER_MAX_THREADS];
+	bool		started[READER_MAX_THREADS];
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	nthreads = Min(READER_MAX_THREADS, l->n / READER_FILES_PER_THREAD);
+	if (ncpu > 0)
+		nthreads = Min(nthreads, (int) ncpu);
+	nthreads = Max(nthreads, 1);
+	for (i = 1; i < nthreads; i++)
+	{
+		shares[i].listing = l;
+		shares[i].first = i;
+		shares[i].step = nthreads;
+		started[i] = pthread_create(&threads[i], NULL, read_share, &shares[i]) == 0;
+	}
+#endif
+
+	for (i = 0; i < l->n; i += nthreads)
+	{
+		if (l->files[i].path == NULL)
+			continue;
+#ifndef FRONTEND
+		CHECK_FOR_INTERRUPTS();
+#endif
+		read_listed_file(&l->files[i]);
+		if (mg_reader_file_hook != NULL)
+			mg_reader_file_hook();
+	}
+
+#ifdef FRONTEND
+	for (i = 1; i < nthreads; i++)
+	{
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		else
+			read_share(&shares[i]);
+	}
+#endif
 }
 
 /*
@@ -2584,7 +2756,13 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth,
 		else if (!wanted)
 			;					/* no layout reads it */
 		else if (S_ISREG(st.st_mode))
-			read_whole_file(l, childpath, childrel);
+		{
+			ListedFile *f = listing_add(l);
+
+			f->path = childpath;
+			f->rel = childrel;
+			continue;			/* they are the entry's now */
+		}
 		else
 			listing_add_error(l, childrel, "not a regular file");
 		pfree(childrel);
@@ -2595,39 +2773,148 @@ list_folder(Listing *l, const char *dir, const char *rel, int depth,
 }
 
 /*
- * Read every migration file of the folder dir (see reader.h).  When the
- * folder or one of its files cannot be read, the result holds only those
- * errors.
+ * Read every migration file of the folder dir, without parsing them (see
+ * reader.h).
+ */
+MgFolderFiles *
+mg_read_folder_files(const char *dir)
+{
+	MgFolderFiles *files = palloc0(sizeof(MgFolderFiles));
+	Listing		l;
+	FolderPath	above;
+	StrList		names;
+	StrList		errors;
+	int			i;
+
+	memset(&l, 0, sizeof(l));
+	memset(&names, 0, sizeof(names));
+	memset(&errors, 0, sizeof(errors));
+	list_folder(&l, dir, NULL, 0, &above);
+	read_listing(&l);
+
+	/* the walk's problems and the files that could not be read, in order */
+	files->data = palloc(sizeof(char *) * Max(l.n, 1));
+	files->lens = palloc(sizeof(size_t) * Max(l.n, 1));
+	for (i = 0; i < l.n; i++)
+	{
+		ListedFile *f = &l.files[i];
+
+		if (f->problem != NULL)
+			strlist_add(&errors, f->problem);
+		else if (f->failure != READ_OK)
+			add_read_failure(&errors, f);
+		else
+		{
+			strlist_add(&names, f->rel);
+			files->data[files->nfiles] = f->data;
+			files->lens[files->nfiles] = f->len;
+			files->nfiles++;
+			pfree(f->path);
+			continue;			/* the name is the file set's now */
+		}
+		if (f->path != NULL)
+		{
+			pfree(f->path);
+			pfree(f->rel);
+		}
+	}
+	if (l.files)
+		pfree(l.files);
+	files->names = names.items;
+	files->nerrors = errors.n;
+	files->errors = errors.items;
+	if (errors.n == 0)
+		folder_digest(files);
+	return files;
+}
+
+/*
+ * Hex SHA-256 of the files of a folder as read, into files->digest: the
+ * version line, then per file its name, a NUL, its length as 16 hex
+ * digits and its bytes, in the order read.
+ */
+static void
+folder_digest(MgFolderFiles *files)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		len[17];
+	int			i;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		hash_failed(ctx);
+	hash_bytes(ctx, FOLDER_DIGEST_LINE, strlen(FOLDER_DIGEST_LINE));
+	for (i = 0; i < files->nfiles; i++)
+	{
+		hash_bytes(ctx, files->names[i], strlen(files->names[i]) + 1);
+		snprintf(len, sizeof(len), "%016llx", (unsigned long long) files->lens[i]);
+		hash_bytes(ctx, len, 16);
+		hash_bytes(ctx, files->data[i], files->lens[i]);
+	}
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		hash_failed(ctx);
+	pg_cryptohash_free(ctx);
+	hex_of(digest, files->digest);
+}
+
+/*
+ * Parse the files mg_read_folder_files read, with the given layout or
+ * the one detected (see reader.h).
+ */
+MgFileSet *
+mg_parse_folder_files(const MgFolderFiles *files, MgLayout layout,
+					  const char *dir)
+{
+	if (files->nerrors > 0)
+	{
+		MgFileSet  *set = palloc0(sizeof(MgFileSet));
+		int			i;
+
+		set->layout = layout;
+		set->nerrors = files->nerrors;
+		set->errors = palloc(sizeof(char *) * files->nerrors);
+		for (i = 0; i < files->nerrors; i++)
+			set->errors[i] = pstrdup(files->errors[i]);
+		return set;
+	}
+	return read_files(files->nfiles, (const char *const *) files->names,
+					  (const char *const *) files->data, files->lens,
+					  layout, dir);
+}
+
+/* Free a result of mg_read_folder_files with everything it points to. */
+void
+mg_free_folder_files(MgFolderFiles *files)
+{
+	int			i;
+
+	for (i = 0; i < files->nfiles; i++)
+	{
+		pfree(files->names[i]);
+		pfree(files->data[i]);
+	}
+	if (files->names)
+		pfree(files->names);
+	pfree(files->data);
+	pfree(files->lens);
+	for (i = 0; i < files->nerrors; i++)
+		pfree(files->errors[i]);
+	if (files->errors)
+		pfree(files->errors);
+	pfree(files);
+}
+
+/*
+ * Read every migration file of the folder dir (see reader.h): read, then
+ * parse.
  */
 MgFileSet *
 mg_read_directory(const char *dir, MgLayout layout)
 {
-	Listing		l;
-	FolderPath	above;
-	MgFileSet  *set;
-	int			i;
+	MgFolderFiles *files = mg_read_folder_files(dir);
+	MgFileSet  *set = mg_parse_folder_files(files, layout, dir);
 
-	memset(&l, 0, sizeof(l));
-	list_folder(&l, dir, NULL, 0, &above);
-	if (l.errors.n > 0)
-	{
-		set = palloc0(sizeof(MgFileSet));
-		set->layout = layout;
-		set->nerrors = l.errors.n;
-		set->errors = l.errors.items;
-	}
-	else
-		set = read_files(l.names.n, (const char *const *) l.names.items,
-						 (const char *const *) l.data, l.lens, layout, dir);
-
-	for (i = 0; i < l.names.n; i++)
-		pfree(l.data[i]);
-	if (l.data)
-	{
-		pfree(l.data);
-		pfree(l.lens);
-	}
-	strlist_free(&l.names);
+	mg_free_folder_files(files);
 	return set;
 }
 
@@ -2743,7 +3030,6 @@ hash_field(pg_cryptohash_ctx *ctx, char tag, const char *data)
 char *
 mg_file_revision_hash(const MgFileRevision *rev)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex;
@@ -2766,12 +3052,22 @@ mg_file_revision_hash(const MgFileRevision *rev)
 		hash_failed(ctx);
 	pg_cryptohash_free(ctx);
 
-	hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+	hex = palloc(MG_DIGEST_HEX_LEN + 1);
+	hex_of(digest, hex);
+	return hex;
+}
+
+/* A SHA-256 digest in lower-case hex, into hex[MG_DIGEST_HEX_LEN + 1]. */
+static void
+hex_of(const uint8 *digest, char *hex)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	int			i;
+
 	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
 	{
 		hex[2 * i] = hexdigits[digest[i] >> 4];
 		hex[2 * i + 1] = hexdigits[digest[i] & 0x0f];
 	}
-	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
-	return hex;
+	hex[MG_DIGEST_HEX_LEN] = '\0';
 }

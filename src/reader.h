@@ -64,6 +64,45 @@ typedef struct MgFileSet
  */
 extern MgFileSet *mg_read_directory(const char *dir, MgLayout layout);
 
+/* A SHA-256 digest in hex, as mg_file_revision_hash and folders give it. */
+#define MG_DIGEST_HEX_LEN 64
+
+/* The files of a folder, read but not parsed (mg_read_folder_files). */
+typedef struct MgFolderFiles
+{
+	int			nfiles;
+	char	  **names;			/* relative paths, in the order read */
+	char	  **data;			/* contents, NUL-terminated */
+	size_t	   *lens;
+	int			nerrors;
+	char	  **errors;			/* "FILE:0: message" for what could not be
+								 * listed or read */
+	char		digest[MG_DIGEST_HEX_LEN + 1];	/* hex SHA-256 of every
+												 * file's name and bytes,
+												 * when there are no errors */
+} MgFolderFiles;
+
+/*
+ * mg_read_directory in two halves, for a caller that can tell from the
+ * digest that it need not parse (the client program's no-op deploy):
+ * mg_read_folder_files lists and reads the folder; mg_parse_folder_files
+ * parses what it read (an MgFileSet with its errors, when it had any).
+ * Two folders with the same digest hold the same files, byte for byte.
+ */
+extern MgFolderFiles *mg_read_folder_files(const char *dir);
+extern MgFileSet *mg_parse_folder_files(const MgFolderFiles *files,
+										MgLayout layout, const char *dir);
+extern void mg_free_folder_files(MgFolderFiles *files);
+
+/*
+ * When set, mg_read_directory and mg_read_folder_files call this after
+ * each file they read, so that
+ * a caller can get on with other work during a long read (the client
+ * program drives its connection to the server).  It must not use the file
+ * set being read, nor raise an error.
+ */
+extern void (*mg_reader_file_hook) (void);
+
 /*
  * The same from memory: nfiles files with relative paths names[i] ("a.sql",
  * "2024-01-01-000000_x/up.sql") and contents data[i] of lengths lens[i].
