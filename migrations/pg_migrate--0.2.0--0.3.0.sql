@@ -5,3 +5,83 @@
 --
 -- 0.3.0: observability, security and review of scripts.
 --
+
+--
+-- The client program's no-op deploy: after a sync that leaves the registry
+-- holding exactly the folder it read, the client records a digest of that
+-- folder; the next deploy with the same files finds it and need not parse,
+-- hash or compare anything.  Any change to a project's registered
+-- revisions forgets it (forget_clean, now also clearing synced_folder when
+-- migrate.revision changes).
+--
+ALTER TABLE migrate.project ADD COLUMN synced_folder text;
+
+CREATE OR REPLACE FUNCTION migrate.forget_clean() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    registry boolean := TG_TABLE_NAME = 'revision';
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE migrate.project SET clean = false,
+               synced_folder = CASE WHEN registry THEN NULL ELSE synced_folder END
+         WHERE clean OR (registry AND synced_folder IS NOT NULL);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE migrate.project SET clean = false,
+               synced_folder = CASE WHEN registry THEN NULL ELSE synced_folder END
+         WHERE (clean OR (registry AND synced_folder IS NOT NULL))
+           AND project IN (SELECT n.project FROM new_rows n);
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE migrate.project SET clean = false,
+               synced_folder = CASE WHEN registry THEN NULL ELSE synced_folder END
+         WHERE (clean OR (registry AND synced_folder IS NOT NULL))
+           AND project IN (SELECT o.project FROM old_rows o);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION migrate.forget_clean() IS
+'trigger: a change to the registry or the applied set means the projects it touched are no longer known to be at head; a change to the registry also forgets the folder a client synced';
+
+-- migrate_sync gains the argument folder.  The roles granted EXECUTE on
+-- the old signature keep it on the new one.
+CREATE FUNCTION migrate_sync(
+    revisions jsonb,
+    folder text DEFAULT NULL,
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (revision text, action text)
+AS 'MODULE_PATHNAME', 'migrate_sync'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_sync(jsonb, text, text) IS
+'registers revisions read from a folder, all or nothing; returns added, unchanged, updated or drifted for each; keeps the client''s folder digest when nothing drifted';
+REVOKE ALL ON FUNCTION migrate_sync(jsonb, text, text) FROM PUBLIC;
+DO $$
+DECLARE
+    grantee text;
+BEGIN
+    FOR grantee IN
+        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+          FROM pg_catalog.pg_proc p,
+               pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = 'migrate_sync(jsonb, text)'::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE'
+           AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migrate_sync(jsonb, text, text) TO %s',
+                                  grantee);
+    END LOOP;
+END
+$$;
+DROP FUNCTION migrate_sync(jsonb, text);
+
+CREATE FUNCTION migrate_synced_folder(
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (folder text, revisions integer)
+AS 'MODULE_PATHNAME', 'migrate_synced_folder'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_synced_folder(text) IS
+'the digest of the folder a client last synced in full, NULL once the registry changed; and how many revisions are registered';
+REVOKE ALL ON FUNCTION migrate_synced_folder(text) FROM PUBLIC;

@@ -97,5 +97,43 @@ SELECT * FROM migrate_sync('[{"revision": "0004_merge", "parents": ["0003_more",
 SELECT parents FROM migrate.revision WHERE revision = '0004_merge';
 SELECT * FROM migrate_sync('[{"revision": "0005", "parents": [], "up": ""}, {"revision": "0005", "parents": [], "up": ""}]');
 
+-- the folder a client synced in full: kept by migrate_sync(folder => ...),
+-- answered by migrate_synced_folder(), forgotten by any later change to the
+-- project's registered revisions, and never kept when a revision drifted
+SET pg_migrate.project = 'fold';
+SELECT * FROM migrate_synced_folder();
+SELECT * FROM migrate_sync($$[
+  {"revision": "f1", "parents": [], "up": "CREATE TABLE fold_t (id int);"},
+  {"revision": "f2", "parents": ["f1"], "up": "ALTER TABLE fold_t ADD c int;"}
+]$$, folder => 'pg_migrate k1');
+SELECT * FROM migrate_synced_folder();
+-- applying revisions is no change to the registry
+SELECT revision, action FROM migrate_upgrade();
+SELECT folder FROM migrate_synced_folder();
+-- the other projects have their own (none here)
+SELECT * FROM migrate_synced_folder(project => 'default');
+-- a registration, an unregistration, an edit by hand each forget it
+SELECT migrate_register('f3', 'SELECT 3', parents => '{f2}');
+SELECT * FROM migrate_synced_folder();
+SELECT * FROM migrate_sync('[]', folder => 'pg_migrate k2');
+SELECT folder FROM migrate_synced_folder();
+SELECT migrate_unregister('f3');
+SELECT folder FROM migrate_synced_folder();
+SELECT * FROM migrate_sync('[]', folder => 'pg_migrate k3');
+UPDATE migrate.revision SET description = 'edited by hand' WHERE revision = 'f2';
+SELECT folder FROM migrate_synced_folder();
+-- a drifted revision: the registry does not hold the folder; nothing kept
+SELECT * FROM migrate_sync('[]', folder => 'pg_migrate k4');
+SELECT * FROM migrate_sync('[{"revision": "f1", "parents": [], "up": "CREATE TABLE fold_t (id bigint);"}]',
+                           folder => 'pg_migrate k5');
+SELECT folder FROM migrate_synced_folder();
+-- bad folder descriptions are refused, and change nothing
+SELECT * FROM migrate_sync('[]', folder => 'pg_migrate k6');
+SELECT * FROM migrate_sync('[]', folder => '');
+SELECT * FROM migrate_sync('[]', folder => repeat('x', 1025));
+SELECT folder FROM migrate_synced_folder();
+RESET pg_migrate.project;
+DROP TABLE fold_t;
+
 DROP EXTENSION pg_migrate;
 DROP TABLE sync_users;

@@ -155,6 +155,16 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		" ORDER BY revision COLLATE \"C\"",
 		1, {TEXTOID}
 	},
+	[MGQ_SYNCED_FOLDER] = {
+		"SELECT (SELECT synced_folder FROM migrate.project WHERE project = $1),"
+		" (SELECT count(*) FROM migrate.revision WHERE project = $1)::int4",
+		1, {TEXTOID}
+	},
+	[MGQ_SET_SYNCED_FOLDER] = {
+		"INSERT INTO migrate.project (project, synced_folder) VALUES ($1, $2)"
+		" ON CONFLICT (project) DO UPDATE SET synced_folder = $2",
+		2, {TEXTOID, TEXTOID}
+	},
 	[MGQ_GET_REVISIONS] = {
 		"SELECT r.revision, r.parents, r.checksum, r.up_script, r.down_script, r.description,"
 		" a.checksum, r.nontransactional, r.source_hash"

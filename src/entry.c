@@ -37,12 +37,16 @@ PG_FUNCTION_INFO_V1(migrate_stamp);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_sync);
 PG_FUNCTION_INFO_V1(migrate_sources);
+PG_FUNCTION_INFO_V1(migrate_synced_folder);
 PG_FUNCTION_INFO_V1(migrate_pending);
 PG_FUNCTION_INFO_V1(migrate_current);
 PG_FUNCTION_INFO_V1(migrate_heads);
 PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_history);
 PG_FUNCTION_INFO_V1(migrate_validate);
+
+/* longest folder description migrate_sync keeps */
+#define MAX_FOLDER_LEN 1024
 
 static const char *arg_project(FunctionCallInfo fcinfo, int argno);
 static const char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
@@ -204,12 +208,13 @@ migrate_repair(PG_FUNCTION_ARGS)
 }
 
 /*
- * migrate_sync(revisions, project)
+ * migrate_sync(revisions, folder, project)
  */
 Datum
 migrate_sync(PG_FUNCTION_ARGS)
 {
-	const char *project = arg_project(fcinfo, 1);
+	const char *folder = arg_text_or_null(fcinfo, 1);
+	const char *project = arg_project(fcinfo, 2);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MgFileRevision *revs;
 	int			n;
@@ -220,11 +225,16 @@ migrate_sync(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
 				 errmsg("revisions must not be null"),
 				 errhint("Pass a JSON array of revisions, such as '[]' for none.")));
+	if (folder != NULL && (folder[0] == '\0' || strlen(folder) > MAX_FOLDER_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("folder must be 1 to %d characters long", MAX_FOLDER_LEN),
+				 errhint("Pass the client's description of the folder it synced, or leave the argument out.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
 	revs = revisions_of_json(PG_GETARG_DATUM(0), &n);
-	foreach(lc, mg_sync_revisions(project, revs, n))
+	foreach(lc, mg_sync_revisions(project, revs, n, folder))
 	{
 		MgSynced   *synced = lfirst(lc);
 		Datum		values[2];
@@ -260,6 +270,29 @@ migrate_sources(PG_FUNCTION_ARGS)
 		values[1] = mg_text_or_null(pair[1], &nulls[1]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_synced_folder(project): what the client recorded of the folder it
+ * last synced in full, or NULL, and how many revisions project has
+ */
+Datum
+migrate_synced_folder(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[2];
+	bool		nulls[2] = {0};
+	int			nrevisions;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	values[0] = mg_text_or_null(mg_registry_synced_folder(project, &nrevisions),
+								&nulls[0]);
+	values[1] = Int32GetDatum(nrevisions);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	finish_spi();
 	return (Datum) 0;
 }

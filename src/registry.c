@@ -881,6 +881,50 @@ mg_registry_sources(const char *project)
 }
 
 /*
+ * What a client recorded of the folder it last synced in full into project
+ * (mg_registry_set_synced_folder), or NULL: never, or the project's
+ * registered revisions have changed since (migrate.forget_clean, a
+ * trigger, forgets it).  *nrevisions is how many revisions project has.
+ */
+char *
+mg_registry_synced_folder(const char *project, int *nrevisions)
+{
+	MgOwnerScope scope;
+	Datum		values[1];
+	char	   *folder;
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(project);
+	mg_owner_begin(&scope);
+	(void) mg_catalog_exec(MGQ_SYNCED_FOLDER, values, NULL);
+	folder = mg_result_text(0, 1);
+	*nrevisions = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 2, &isnull));
+	mg_owner_end(&scope);
+	return folder;
+}
+
+/*
+ * Record folder, a client's description of the folder it has just synced
+ * into project, for mg_registry_synced_folder.  The caller holds the
+ * project's migration lock and has made the registry hold exactly that
+ * folder's revisions, unchanged: a client that finds the same description
+ * next time need not compare anything.
+ */
+void
+mg_registry_set_synced_folder(const char *project, const char *folder)
+{
+	MgOwnerScope scope;
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(project);
+	values[1] = CStringGetTextDatum(folder);
+	mg_owner_begin(&scope);
+	(void) mg_catalog_exec(MGQ_SET_SYNCED_FOLDER, values, NULL);
+	mg_owner_end(&scope);
+}
+
+/*
  * Remove a registered revision that is not applied and has no children.
  */
 void

@@ -85,6 +85,8 @@ typedef struct MgRegistration
 extern const char *mg_registry_register(const char *project, const MgRegistration *reg);
 extern const char **mg_registry_sync(const char *project, const MgRegistration *regs, int n);
 extern List *mg_registry_sources(const char *project);
+extern char *mg_registry_synced_folder(const char *project, int *nrevisions);
+extern void mg_registry_set_synced_folder(const char *project, const char *folder);
 extern void mg_registry_unregister(const char *project, const char *revision);
 
 #endif							/* MG_REGISTRY_H */

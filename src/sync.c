@@ -34,10 +34,20 @@
 /*
  * Register the n revisions of revs in project, in order; return a List of
  * MgSynced, one per revision, saying what happened to it.
+ *
+ * folder, when not NULL, is the client program's description of the
+ * folder it read (a digest of its files; the server does not look inside).
+ * The client passes it when the registry, once revs are in, holds exactly
+ * that folder's revisions; it is kept unless a revision drifted, and the
+ * client's next no-op deploy finds it with migrate_synced_folder() and
+ * need not parse or compare anything.  Any later change to the project's
+ * registered revisions forgets it (the trigger migrate.forget_clean).
  */
 List *
-mg_sync_revisions(const char *project, const MgFileRevision *revs, int n)
+mg_sync_revisions(const char *project, const MgFileRevision *revs, int n,
+				  const char *folder)
 {
+	bool		drifted = false;
 	MgRegistration *regs = palloc0(sizeof(MgRegistration) * Max(n, 1));
 	const char **actions;
 	List	   *result = NIL;
@@ -63,7 +73,11 @@ mg_sync_revisions(const char *project, const MgFileRevision *revs, int n)
 		synced->revision = revs[i].id;
 		synced->action = actions[i];
 		result = lappend(result, synced);
+		if (strcmp(actions[i], "drifted") == 0)
+			drifted = true;
 	}
+	if (folder != NULL && !drifted)
+		mg_registry_set_synced_folder(project, folder);
 	return result;
 }
 
@@ -112,7 +126,7 @@ mg_sync_directory(const char *project)
 				 errhint("Fix the files; nothing was registered.")));
 	}
 
-	foreach(lc, mg_sync_revisions(project, set->revisions, set->nrevisions))
+	foreach(lc, mg_sync_revisions(project, set->revisions, set->nrevisions, NULL))
 	{
 		MgSynced   *synced = lfirst(lc);
 

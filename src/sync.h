@@ -19,7 +19,8 @@ typedef struct MgSynced
 	const char *action;			/* added, unchanged, updated, drifted */
 } MgSynced;
 
-extern List *mg_sync_revisions(const char *project, const MgFileRevision *revs, int n);
+extern List *mg_sync_revisions(const char *project, const MgFileRevision *revs, int n,
+							   const char *folder);
 extern void mg_sync_directory(const char *project);
 
 #endif							/* MG_SYNC_H */
