@@ -100,6 +100,7 @@ extern void client_exit(int status) pg_attribute_noreturn();
 
 /* connect.c */
 extern void connect_start(const ClientOptions *opts);
+extern PGconn *connect_poll(void);
 extern PGconn *connect_finish(void);
 
 /* query.c */
@@ -107,6 +108,9 @@ extern void query_install_signals(void);
 extern void query_attach(PGconn *conn, const ClientOptions *opts);
 extern PGresult *query_run(const char *what, const char *sql,
 						   int nparams, const char *const *params);
+extern bool query_send(const char *what, const char *sql,
+					   int nparams, const char *const *params);
+extern PGresult *query_wait(const char *what);
 extern const char *query_error_sqlstate(void);
 extern void query_rollback_quietly(void);
 
@@ -126,12 +130,26 @@ typedef struct SyncResult
 /* a migration folder, read and hashed */
 typedef struct Folder
 {
+	MgFolderFiles *files;		/* as read */
+	char	   *key;			/* its digest, with what else decides how it
+								 * is read (sync.c) */
+	/* when parsed */
 	MgFileSet  *set;
 	char	  **hashes;			/* mg_file_revision_hash of each revision */
+	char	   *record;			/* what migrate_sync keeps for it: "LAYOUT
+								 * KEY" */
+	/* what the registry holds (sync_read_registry) */
+	bool		state_known;	/* migrate_synced_folder() answered */
+	bool		unchanged;		/* the registry holds this folder as it is */
+	int			nrevisions;		/* when unchanged: how many revisions */
+	char	   *layout;			/* when unchanged: the layout recorded */
+	PGresult   *registered;		/* otherwise migrate_sources(), until
+								 * sync_folder */
 } Folder;
 
 extern Folder *sync_read_folder(const ClientOptions *opts);
-extern bool sync_folder(const ClientOptions *opts, const Folder *folder,
+extern bool sync_read_registry(const ClientOptions *opts, Folder *folder);
+extern bool sync_folder(const ClientOptions *opts, Folder *folder, bool keep,
 						SyncResult *result);
 
 /* commands.c */

@@ -7,8 +7,9 @@
  * folder while the server starts a backend for it (reading a thousand
  * files takes as long as that, or longer: a no-op deploy should not pay
  * both one after the other), finishes connecting (exit 3 if it cannot),
- * syncs the folder and runs the command.  Bad files exit 2 before any
- * statement is sent: the server has seen a startup packet, nothing more.
+ * syncs the folder and runs the command.  Bad files exit 2 before
+ * anything is changed: the server has seen at most the sync's first
+ * statement, which only reads (sync.c).
  *
  * With --dir, "up" commits the sync before it upgrades, so a failed
  * upgrade still leaves the folder registered, as "sync" would.  The
@@ -98,6 +99,12 @@ run_command(ClientOptions *opts)
 		folder = sync_read_folder(opts);
 	conn = connect_finish();
 	query_attach(conn, opts);
+	if (folder != NULL && !sync_read_registry(opts, folder))
+	{
+		status = failure_status(true);
+		PQfinish(conn);
+		return status;
+	}
 
 	/* a folder for a command that changes nothing: sync, answer, undo */
 	in_transaction = folder != NULL && cmd->arg != ARG_DIR &&
@@ -112,7 +119,7 @@ run_command(ClientOptions *opts)
 	}
 	if (folder != NULL)
 	{
-		if (!sync_folder(opts, folder, &sync_result))
+		if (!sync_folder(opts, folder, !in_transaction, &sync_result))
 		{
 			status = failure_status(true);
 			query_rollback_quietly();

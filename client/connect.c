@@ -56,6 +56,7 @@ static void check_conninfo(const char *conninfo);
 static char *describe_target(const ClientOptions *opts, PGconn *conn);
 static void append_param(StringInfo buf, const char *keyword, const char *value);
 static void start_attempt(void);
+static void advance_attempt(void);
 static bool wait_connected(bool *timed_out);
 static PGPing ping_server(const ConnParams *params, int timeout_s);
 static char *trimmed_error(PGconn *conn);
@@ -230,7 +231,13 @@ start_attempt(void)
 		cx.status = PGRES_POLLING_FAILED;
 		return;
 	}
-	/* whatever can be done now */
+	advance_attempt();
+}
+
+/* Drive the current attempt as far as it goes without waiting. */
+static void
+advance_attempt(void)
+{
 	while (cx.status == PGRES_POLLING_READING ||
 		   cx.status == PGRES_POLLING_WRITING)
 	{
@@ -243,6 +250,21 @@ start_attempt(void)
 			break;
 		cx.status = PQconnectPoll(cx.conn);
 	}
+}
+
+/*
+ * For work done while connecting (reading the folder): drive the attempt
+ * connect_start began as far as it goes without waiting, and return the
+ * connection if it is ready, else NULL.  A failed attempt is left for
+ * connect_finish, which reports it and retries.
+ */
+PGconn *
+connect_poll(void)
+{
+	if (cx.conn == NULL)
+		return NULL;
+	advance_attempt();
+	return cx.status == PGRES_POLLING_OK ? cx.conn : NULL;
 }
 
 /*

@@ -5,7 +5,9 @@
  *
  * Every statement the client sends goes through query_run, which sends it
  * and waits for it while the server's NOTICEs (the migration's progress)
- * stream to stderr as they arrive, each with a timestamp.
+ * stream to stderr as they arrive, each with a timestamp; or through its
+ * two halves, query_send and query_wait, when the client has work of its
+ * own to do while the statement runs.
  *
  * Ctrl-C and SIGTERM do not kill the client.  The first one sends a query
  * cancel from the signal handler (PQcancel is safe there) and lets
@@ -66,11 +68,13 @@ query_install_signals(void)
 
 /*
  * Use c for the statements to come: its NOTICEs go to stderr, and a
- * signal cancels what it is running.
+ * signal cancels what it is running.  Attaching it again does nothing.
  */
 void
 query_attach(PGconn *c, const ClientOptions *opts)
 {
+	if (conn == c)
+		return;					/* attached while the folder was read */
 	conn = c;
 	options = opts;
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
@@ -124,9 +128,20 @@ PGresult *
 query_run(const char *what, const char *sql, int nparams,
 		  const char *const *params)
 {
-	PGresult   *res;
-	PGresult   *last = NULL;
+	if (!query_send(what, sql, nparams, params))
+		return NULL;
+	return query_wait(what);
+}
 
+/*
+ * The first half of query_run: send the statement and return without
+ * waiting for it, true if it was sent (else its error was printed).  The
+ * caller gets its result with query_wait(what) before it sends another.
+ */
+bool
+query_send(const char *what, const char *sql, int nparams,
+		   const char *const *params)
+{
 	last_sqlstate[0] = '\0';
 	if (got_signal != 0)
 		interrupted(what, NULL, false);
@@ -136,7 +151,7 @@ query_run(const char *what, const char *sql, int nparams,
 
 		out_message("ERROR", msg);
 		out_set_client_error(msg);
-		return NULL;
+		return false;
 	}
 	if (got_signal != 0)
 	{
@@ -144,6 +159,19 @@ query_run(const char *what, const char *sql, int nparams,
 
 		(void) PQcancel(cancel_handle, errbuf, sizeof(errbuf));
 	}
+	return true;
+}
+
+/*
+ * The second half of query_run: wait for the statement query_send sent,
+ * and return its result as query_run does.
+ */
+PGresult *
+query_wait(const char *what)
+{
+	PGresult   *res;
+	PGresult   *last = NULL;
+
 	while ((res = PQgetResult(conn)) != NULL)
 	{
 		if (last != NULL)

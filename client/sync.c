@@ -7,24 +7,45 @@
  * The folder is read with the extension's own reader (../src/reader.c,
  * compiled here with -DFRONTEND), so the client and a server-side sync
  * can never disagree on what a file means.  A folder with any bad file is
- * refused whole, every problem listed, before any statement is sent.  The
- * folder is read while the connection is being made (commands.c).
+ * refused whole, every problem listed, before anything is changed.
  *
- * Then, in two statements at most:
+ * A deploy that changes nothing is the common case, and must cost little
+ * more than connecting.  The reader gives a digest of the folder's files
+ * as they are read (names and bytes), and after a sync that leaves the
+ * registry holding exactly the folder's revisions the client records its
+ * key for the folder, that digest with the client's version and the
+ * layout asked for, through migrate_sync(folder => ...).  Any later
+ * change to the project's registered revisions makes the server forget
+ * it.  So a deploy starts with migrate_synced_folder(): when it returns
+ * the key of the folder just read, the registry holds that folder already,
+ * and nothing is parsed, hashed or compared.
+ *
+ * Otherwise, in two statements at most:
  *
  *	1. migrate_sources() returns each registered revision's source hash,
  *	   mg_file_revision_hash() of what is registered for it;
  *	2. the revisions whose local hash is missing from that list or differs
  *	   from it go to migrate_sync() as one JSON array, registered in one
- *	   transaction under the migration lock.
+ *	   transaction under the migration lock, with the folder's key when
+ *	   every registered revision is in the folder.  When there is nothing
+ *	   to send and the key was not recorded, only the key goes.
  *
- * When every hash matches, the second statement is not sent at all: a
- * deploy that changes nothing costs one small query, however many files
- * there are, and no script crosses the network.
+ * Nothing waits for anything that it need not wait for.  The folder is
+ * read while the server starts a backend for the connection (commands.c),
+ * by a few threads (reader.c), and migrate_synced_folder() is sent as
+ * soon as the connection is ready, from the reader's hook between two
+ * files: its answer is usually in before the last file is read.  That
+ * statement only reads; when the folder turns out to be bad it is
+ * abandoned with the connection.  When its answer is not in yet, the
+ * client parses and hashes the folder while it waits, and only then
+ * waits.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
+
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 
 #include "client.h"
 
@@ -35,53 +56,162 @@ typedef struct Registered
 	bool		in_folder;
 } Registered;
 
+/* the statements, in messages */
+#define STATE_WHAT "reading the state of the registry"
+#define SOURCES_WHAT "reading the registered revisions"
+
+/* hash this many revisions between two turns of the connection */
+#define HASH_BATCH 64
+
+/* migrate_synced_folder(), sent while the folder is still being read */
+static struct
+{
+	const ClientOptions *opts;
+	bool		sent;			/* its result is to be read */
+	bool		failed;			/* could not be sent; the error was shown */
+} early;
+
+static char *folder_key(const ClientOptions *opts, const MgFolderFiles *files);
+static void refuse_folder(const ClientOptions *opts, int nerrors, char **errors);
+static void parse_folder(const ClientOptions *opts, Folder *folder);
+static bool take_state(Folder *folder, PGresult *res);
+static void send_state_early(void);
+static bool send_query(const ClientOptions *opts, const char *what,
+					   const char *function, bool wait, PGresult **res);
 static int	registered_cmp(const void *a, const void *b);
 static void append_revision_json(StringInfo buf, const MgFileRevision *rev);
 static const char *project_arg(const ClientOptions *opts, int param);
 
 /*
- * Read the folder named by --dir (or the sync command's DIR), and hash
- * each revision.  Exits with EXIT_BAD_INPUT, every problem listed, when
- * any file is bad or there are no migrations.
+ * Read the folder named by --dir (or the sync command's DIR), sending
+ * migrate_synced_folder() as soon as the connection connect_start began is
+ * ready, and parse and hash it unless the answer is already in and says
+ * the registry holds this folder (see the file header).  Exits with
+ * EXIT_BAD_INPUT, every problem listed, when any file is bad or there are
+ * no migrations.
  */
 Folder *
 sync_read_folder(const ClientOptions *opts)
 {
-	MgFileSet  *set = mg_read_directory(opts->dir, opts->layout);
+	Folder	   *folder = pg_malloc0(sizeof(Folder));
+	PGconn	   *conn;
+
+	early.opts = opts;
+	mg_reader_file_hook = send_state_early;
+	folder->files = mg_read_folder_files(opts->dir);
+	mg_reader_file_hook = NULL;
+	if (folder->files->nerrors > 0)
+		refuse_folder(opts, folder->files->nerrors, folder->files->errors);
+	folder->key = folder_key(opts, folder->files);
+
+	/* the answer, if it is in without waiting */
+	send_state_early();
+	if (early.sent && (conn = connect_poll()) != NULL &&
+		PQconsumeInput(conn) && !PQisBusy(conn))
+	{
+		PGresult   *res = query_wait(STATE_WHAT);
+
+		early.sent = false;
+		if (res == NULL)
+			early.failed = true;
+		else if (take_state(folder, res))
+			return folder;
+	}
+	parse_folder(opts, folder);
+	return folder;
+}
+
+/*
+ * The key the client records for a folder: the reader's digest of its
+ * files, hashed with what else decides how they are read (this client's
+ * version, whose reader may read the same bytes differently, and the
+ * layout asked for).  Kept as "LAYOUT DIGEST" with the layout the files
+ * were read with, for messages; LAYOUT is filled in by parse_folder.
+ */
+static char *
+folder_key(const ClientOptions *opts, const MgFolderFiles *files)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	const char *layout = mg_layout_name(opts->layout);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[MG_DIGEST_HEX_LEN + 1];
+	int			i;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) "pg_migrate " PGM_VERSION "\n",
+							 strlen("pg_migrate " PGM_VERSION "\n")) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) layout, strlen(layout) + 1) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) files->digest, MG_DIGEST_HEX_LEN) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		out_message("ERROR", "could not compute the folder's digest");
+		client_exit(EXIT_FAILED);
+	}
+	pg_cryptohash_free(ctx);
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		hex[2 * i] = hexdigits[digest[i] >> 4];
+		hex[2 * i + 1] = hexdigits[digest[i] & 0x0f];
+	}
+	hex[MG_DIGEST_HEX_LEN] = '\0';
+	return pg_strdup(hex);
+}
+
+/*
+ * Parse the folder's files and hash each revision, turning the
+ * connection between batches.  Exits with EXIT_BAD_INPUT when a file is
+ * bad or there are no migrations.
+ */
+static void
+parse_folder(const ClientOptions *opts, Folder *folder)
+{
+	MgFileSet  *set = mg_parse_folder_files(folder->files, opts->layout, opts->dir);
+	int			i;
+
+	if (set->nerrors > 0 || set->nrevisions == 0)
+		refuse_folder(opts, set->nerrors, set->errors);
+	folder->set = set;
+	folder->hashes = pg_malloc(sizeof(char *) * set->nrevisions);
+	for (i = 0; i < set->nrevisions; i++)
+	{
+		if (i % HASH_BATCH == 0)
+			send_state_early();
+		folder->hashes[i] = mg_file_revision_hash(&set->revisions[i]);
+	}
+	folder->record = psprintf("%s %s", mg_layout_name(set->layout), folder->key);
+	out_progress("read %d revision%s from %s (%s layout)",
+				 set->nrevisions, set->nrevisions == 1 ? "" : "s",
+				 opts->dir, mg_layout_name(set->layout));
+}
+
+/*
+ * Exit with EXIT_BAD_INPUT for a bad folder: its nerrors problems listed,
+ * or none, meaning that it holds no migrations.
+ */
+static void
+refuse_folder(const ClientOptions *opts, int nerrors, char **errors)
+{
 	StringInfoData text;
 	StringInfoData json;
 	int			i;
 
-	if (set->nerrors == 0 && set->nrevisions > 0)
-	{
-		Folder	   *folder = pg_malloc(sizeof(Folder));
-
-		folder->set = set;
-		folder->hashes = pg_malloc(sizeof(char *) * set->nrevisions);
-		for (i = 0; i < set->nrevisions; i++)
-			folder->hashes[i] = mg_file_revision_hash(&set->revisions[i]);
-		out_progress("read %d revision%s from %s (%s layout)",
-					 set->nrevisions, set->nrevisions == 1 ? "" : "s",
-					 opts->dir, mg_layout_name(set->layout));
-		return folder;
-	}
-
 	initStringInfo(&text);
 	initStringInfo(&json);
-	if (set->nerrors == 0)
+	if (nerrors == 0)
 		appendStringInfo(&text, "no migration files in \"%s\"", opts->dir);
 	else
 		appendStringInfo(&text, "the migration folder \"%s\" has %d problem%s; nothing was registered",
-						 opts->dir, set->nerrors, set->nerrors == 1 ? "" : "s");
+						 opts->dir, nerrors, nerrors == 1 ? "" : "s");
 	appendStringInfoString(&json, "{\"message\": ");
 	out_json_string(&json, text.data);
 	appendStringInfoString(&json, ", \"problems\": [");
-	for (i = 0; i < set->nerrors; i++)
+	for (i = 0; i < nerrors; i++)
 	{
-		appendStringInfo(&text, "\n%s", set->errors[i]);
+		appendStringInfo(&text, "\n%s", errors[i]);
 		if (i > 0)
 			appendStringInfoString(&json, ", ");
-		out_json_string(&json, set->errors[i]);
+		out_json_string(&json, errors[i]);
 	}
 	appendStringInfoString(&json, "]}");
 	out_message("ERROR", text.data);
@@ -102,38 +232,146 @@ project_arg(const ClientOptions *opts, int param)
 }
 
 /*
- * Register the folder's new and changed revisions (see the file header).
- * Fills *result and returns true, or returns false after a failed
- * statement, whose error has been printed.
+ * The answer of migrate_synced_folder(), res (cleared here): when the
+ * folder the server recorded is this one, mark the folder unchanged, say
+ * so, and return true.
+ */
+static bool
+take_state(Folder *folder, PGresult *res)
+{
+	const char *recorded = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+	const char *digest = recorded ? strchr(recorded, ' ') : NULL;
+
+	folder->state_known = true;
+	if (digest != NULL && strcmp(digest + 1, folder->key) == 0)
+	{
+		folder->unchanged = true;
+		folder->nrevisions = atoi(PQgetvalue(res, 0, 1));
+		folder->layout = pnstrdup(recorded, digest - recorded);
+		if (folder->set == NULL)
+			out_progress("read %d revision%s from %s (%s layout)",
+						 folder->nrevisions, folder->nrevisions == 1 ? "" : "s",
+						 early.opts->dir, folder->layout);
+		out_progress("the registry holds this folder as it is: nothing to compare or send");
+	}
+	PQclear(res);
+	return folder->unchanged;
+}
+
+/*
+ * The reader's hook, also called between batches of hashes: once the
+ * connection is ready, send migrate_synced_folder() and leave its answer
+ * for later.  Does nothing after that, or while the connection is not
+ * ready.
+ */
+static void
+send_state_early(void)
+{
+	PGconn	   *conn;
+
+	if (early.sent || early.failed || (conn = connect_poll()) == NULL)
+		return;
+	query_attach(conn, early.opts);
+	if (send_query(early.opts, STATE_WHAT, "migrate_synced_folder", false, NULL))
+		early.sent = true;
+	else
+		early.failed = true;
+}
+
+/*
+ * Send "SELECT * FROM function(project)"; with wait, also wait for it and
+ * set *res to its result.  False after an error, which has been printed.
+ */
+static bool
+send_query(const ClientOptions *opts, const char *what, const char *function,
+		   bool wait, PGresult **res)
+{
+	const char *params[1] = {opts->project};
+	int			nparams = opts->project != NULL ? 1 : 0;
+	char	   *sql = psprintf("SELECT * FROM %s(%s)", function, project_arg(opts, 1));
+	bool		ok;
+
+	if (wait)
+	{
+		*res = query_run(what, sql, nparams, params);
+		ok = *res != NULL;
+	}
+	else
+		ok = query_send(what, sql, nparams, params);
+	pfree(sql);
+	return ok;
+}
+
+/*
+ * What the registry holds, once connected and before any other statement:
+ * the answer of migrate_synced_folder() (sent early, or now); unless it
+ * says the registry holds this folder, migrate_sources() into
+ * folder->registered.  False after an error, which has been printed.
  */
 bool
-sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
+sync_read_registry(const ClientOptions *opts, Folder *folder)
+{
+	PGresult   *res = NULL;
+
+	if (folder->unchanged)
+		return true;
+	if (early.failed)
+		return false;
+	if (early.sent)
+	{
+		early.sent = false;
+		if ((res = query_wait(STATE_WHAT)) == NULL)
+			return false;
+	}
+	else if (!folder->state_known &&
+			 !send_query(opts, STATE_WHAT, "migrate_synced_folder", true, &res))
+		return false;
+	if (res != NULL && take_state(folder, res))
+		return true;
+	return send_query(opts, SOURCES_WHAT, "migrate_sources", true,
+					  &folder->registered);
+}
+
+/*
+ * Register the folder's new and changed revisions (see the file header),
+ * given what sync_read_registry found.  With keep (the sync will be
+ * committed), record the folder's key when every registered revision is
+ * in the folder, even when nothing else is sent.  Fills *result and
+ * returns true, or returns false after a failed statement, whose error
+ * has been printed.
+ */
+bool
+sync_folder(const ClientOptions *opts, Folder *folder, bool keep,
+			SyncResult *result)
 {
 	MgFileSet  *set = folder->set;
 	char	  **hashes = folder->hashes;
-	const char *params[2];
-	Registered *reg;
-	int			nreg;
-	PGresult   *res;
+	const char *params[3];
+	Registered *reg = NULL;
+	int			nreg = 0;
+	PGresult   *res = folder->registered;
 	PGresult   *synced = NULL;
 	StringInfoData payload;
 	StringInfoData json;
 	StringInfoData missing;
+	const char *record = NULL;
 	int			nmissing = 0;
 	int			i;
 	char	   *sql;
 
 	memset(result, 0, sizeof(*result));
+	initStringInfo(&payload);
+	initStringInfo(&missing);
+	folder->registered = NULL;
+	if (folder->unchanged)
+	{
+		result->revisions = result->unchanged = folder->nrevisions;
+		goto done;
+	}
 	result->revisions = set->nrevisions;
 
 	/* 1. what is registered, as hashes */
-	params[0] = opts->project;
-	sql = psprintf("SELECT revision, source_hash FROM migrate_sources(%s)",
-				   project_arg(opts, 1));
-	res = query_run("reading the registered revisions", sql,
-					opts->project != NULL ? 1 : 0, params);
-	if (res == NULL)
-		return false;
+	Assert(res != NULL);
 	nreg = PQntuples(res);
 	reg = pg_malloc0(sizeof(Registered) * (nreg + 1));
 	for (i = 0; i < nreg; i++)
@@ -144,7 +382,6 @@ sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 	qsort(reg, nreg, sizeof(Registered), registered_cmp);
 
 	/* 2. the revisions to send: new, or registered with another hash */
-	initStringInfo(&payload);
 	appendStringInfoChar(&payload, '[');
 	for (i = 0; i < set->nrevisions; i++)
 	{
@@ -168,7 +405,6 @@ sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 	}
 	appendStringInfoChar(&payload, ']');
 
-	initStringInfo(&missing);
 	for (i = 0; i < nreg; i++)
 	{
 		if (reg[i].in_folder)
@@ -183,14 +419,17 @@ sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 					psprintf("%d registered revision%s not in \"%s\": %s%s",
 							 nmissing, nmissing == 1 ? " is" : "s are",
 							 opts->dir, missing.data, nmissing > 10 ? ", ..." : ""));
+	else if (keep || result->sent > 0)
+		record = folder->record;
 
-	if (result->sent > 0)
+	if (result->sent > 0 || record != NULL)
 	{
 		params[0] = payload.data;
-		params[1] = opts->project;
-		sql = psprintf("SELECT revision, action FROM migrate_sync($1::pg_catalog.jsonb%s%s)",
-					   opts->project != NULL ? ", " : "", project_arg(opts, 2));
-		synced = query_run("the sync", sql, opts->project != NULL ? 2 : 1, params);
+		params[1] = record;
+		params[2] = opts->project;
+		sql = psprintf("SELECT revision, action FROM migrate_sync($1::pg_catalog.jsonb, folder => $2%s%s)",
+					   opts->project != NULL ? ", " : "", project_arg(opts, 3));
+		synced = query_run("the sync", sql, opts->project != NULL ? 3 : 2, params);
 		if (synced == NULL)
 		{
 			PQclear(res);
@@ -219,8 +458,9 @@ sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 		}
 	}
 
+done:
 	out_progress("synced %d revision%s from %s: %d added, %d updated, %d drifted, %d unchanged",
-				 set->nrevisions, set->nrevisions == 1 ? "" : "s", opts->dir,
+				 result->revisions, result->revisions == 1 ? "" : "s", opts->dir,
 				 result->added, result->updated, result->drifted,
 				 result->unchanged);
 
@@ -228,7 +468,7 @@ sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 	appendStringInfoString(&json, "{\"dir\": ");
 	out_json_string(&json, opts->dir);
 	appendStringInfoString(&json, ", \"layout\": ");
-	out_json_string(&json, mg_layout_name(set->layout));
+	out_json_string(&json, folder->unchanged ? folder->layout : mg_layout_name(set->layout));
 	appendStringInfo(&json,
 					 ", \"revisions\": %d, \"sent\": %d, \"added\": %d, \"updated\": %d, \"drifted\": %d, \"unchanged\": %d, \"changes\": ",
 					 result->revisions, result->sent, result->added,
@@ -256,8 +496,10 @@ sync_folder(const ClientOptions *opts, const Folder *folder, SyncResult *result)
 	result->json = json.data;
 	result->changes = synced;
 
-	PQclear(res);
-	pg_free(reg);
+	if (res != NULL)
+		PQclear(res);
+	if (reg != NULL)
+		pg_free(reg);
 	pfree(payload.data);
 	pfree(missing.data);
 	return true;

@@ -173,6 +173,9 @@ my $dir = write_folder(
 	my $doc = json_ok($out, 'sync again');
 	is($doc->{sync}{sent},      0, 'an unchanged folder sends nothing');
 	is($doc->{sync}{unchanged}, 3, 'and finds all three unchanged');
+	is($doc->{sync}{layout}, 'pg_migrate', 'in the layout recorded');
+	like($err, qr/^${ts}the registry holds this folder as it is: nothing to compare or send$/m,
+		'without comparing: the first sync recorded the folder');
 	is($doc->{ok},              JSON::PP::true, '"ok" is true');
 	is($doc->{exit_code},       0, '"exit_code" is 0');
 }
@@ -204,6 +207,7 @@ my $dir = write_folder(
 {
 	my ($out, $err) = client_is(0, 'up at head', '-d', $app, 'up', '--dir', $dir);
 	like($out, qr/nothing to do: already at head/, 'a second up has nothing to do');
+	like($err, qr/holds this folder as it is/, 'and neither parses nor compares the folder');
 	($out, $err) = client_is(0, 'check at head', '-d', $app, 'check');
 	like($out, qr/^ok: project default at head 0003_names \(3 applied, nothing pending, no drift\)$/,
 		'check says ok in one line');
@@ -217,6 +221,27 @@ my $dir = write_folder(
 	like($out, qr/no problems found/, 'validate finds nothing');
 	($out, $err) = client_is(0, 'quiet', '-q', '-d', $app, 'status');
 	is($err, '', '--quiet prints no progress');
+}
+
+# the folder the client recorded: a registration by hand forgets it, and
+# the next sync compares every revision again, and says what is not in
+# the folder; it records the folder again once the registry holds exactly
+# that folder
+{
+	$node->safe_psql($app,
+		q{SELECT migrate_register('0004_by_hand', 'SELECT 4', parents => '{0003_names}')});
+	my ($out, $err) = client_is(0, 'sync after a registration by hand',
+		'-d', $app, '--json', 'sync', $dir);
+	unlike($err, qr/holds this folder as it is/, 'the record was forgotten');
+	like($err, qr/1 registered revision is not in /, 'the comparison ran, and warns');
+	is(json_ok($out, 'sync after a registration by hand')->{sync}{sent},
+		0, 'and sends nothing');
+	$node->safe_psql($app, q{SELECT migrate_unregister('0004_by_hand')});
+	($out, $err) = client_is(0, 'sync with the registry as the folder', '-d', $app, 'sync', $dir);
+	unlike($err, qr/holds this folder as it is/,
+		'not recorded while the registry held more than the folder');
+	($out, $err) = client_is(0, 'sync recorded again', '-d', $app, 'sync', $dir);
+	like($err, qr/holds this folder as it is/, 'recorded again');
 }
 
 # --json, for every command

@@ -34,7 +34,13 @@ suite_tap() {
 	fi
 	pkglibdir=$("$PG_CONFIG" --pkglibdir)
 
-	for test in "$work"/t/*.pl; do
+	# PGM_TAP_TESTS="004_client 005_directory" runs only those (while developing)
+	local -a tests=("$work"/t/*.pl)
+	if [[ -n ${PGM_TAP_TESTS:-} ]]; then
+		tests=()
+		for name in $PGM_TAP_TESTS; do tests+=("$work/t/$name.pl"); done
+	fi
+	for test in "${tests[@]}"; do
 		name=$(basename "$test" .pl)
 		if (cd "$work" && "${run_as[@]}" env \
 			PATH="$PGM_PGBIN:$PATH" \
