@@ -136,6 +136,7 @@ for my $node (@nodes)
 {
 	my $message =
 	  wait_for_run($node, $check_job{ $node->name }, $since{ $node->name }, 'failed');
+	note $node->name . ": return_message: $message";
 	like(
 		$message,
 		qr/project "default" has 1 pending revision/,
