@@ -50,11 +50,22 @@ typedef struct CheckFindings
 	List	   *pending;		/* of char *: in the order of an upgrade */
 } CheckFindings;
 
+/* The error being built: what the message counts, its detail and hint. */
+typedef struct CheckReport
+{
+	List	   *counts;			/* of char *: "2 pending revisions" */
+	StringInfoData detail;
+	StringInfoData hint;
+	int			sqlerrcode;		/* of the first kind reported */
+} CheckReport;
+
 static void find_problems(const MgState *state, CheckFindings *found);
 static List *pending_in_order(const MgState *state);
 static void append_list(StringInfo buf, List *items, const char *sep,
 						const char *last_sep);
-static void add_count(List **counts, int n, const char *one, const char *many);
+static void add_finding(CheckReport *report, int sqlerrcode, List *items,
+						const char *one, const char *many,
+						const char *heading, const char *sep, const char *hint);
 static char *upgrade_call(const char *project);
 static void report_empty(const char *project) pg_attribute_noreturn();
 
@@ -67,10 +78,9 @@ mg_check(const char *project)
 {
 	MgState    *state = mg_registry_load(project);
 	CheckFindings found;
-	List	   *counts = NIL;
-	StringInfoData detail;
-	StringInfoData hint;
-	int			sqlerrcode = 0;
+	CheckReport report = {0};
+	List	   *graph_messages = NIL;
+	StringInfoData what;
 	ListCell   *lc;
 
 	if (state->nrevisions == 0)
@@ -88,101 +98,81 @@ mg_check(const char *project)
 						state->nrevisions);
 	}
 
-	initStringInfo(&detail);
-	initStringInfo(&hint);
+	initStringInfo(&report.detail);
+	initStringInfo(&report.hint);
 
-	/*
-	 * One paragraph of detail per kind of problem, and the SQLSTATE of the
-	 * first (most serious) kind found.
-	 */
-	if (found.graph != NIL)
+	/* most serious first: the first one's SQLSTATE is the error's */
+	foreach(lc, found.graph)
 	{
-		List	   *messages = NIL;
+		MgProblem  *p = lfirst(lc);
 
-		foreach(lc, found.graph)
-		{
-			MgProblem  *p = lfirst(lc);
+		if (strcmp(p->problem, "cycle") == 0)
+			graph_messages = lappend(graph_messages,
+									 psprintf("the revision graph has a cycle: %s",
+											  graph_describe_cycle(state->graph)));
+		else
+			graph_messages = lappend(graph_messages, (char *) p->message);
+	}
+	add_finding(&report, ERRCODE_MG_INVALID_GRAPH, graph_messages,
+				"an invalid revision graph", NULL,
+				"Invalid graph: ", "; ",
+				"Run SELECT * FROM migrate_validate() to see every problem, and register the revisions concerned again with the right parents.");
+	add_finding(&report, ERRCODE_MG_NOT_REGISTERED, found.orphans,
+				"applied revision missing from the registry",
+				"applied revisions missing from the registry",
+				"Applied revisions missing from the registry: ", ", ",
+				"Register the missing revisions again, with the scripts they were applied with.");
+	add_finding(&report, ERRCODE_MG_CHECKSUM_DRIFT, found.drifted,
+				"drifted revision", "drifted revisions",
+				"Drifted revisions (applied, then their up script changed): ", ", ",
+				"Register each drifted script as it was applied and put the change in a new revision, or accept an intended edit with migrate_repair(revision).");
+	add_finding(&report, ERRCODE_MG_SEVERAL_HEADS, found.heads,
+				"head", "heads",
+				"Heads: ", ", ",
+				"Register a merge revision whose parents are the heads.");
+	add_finding(&report, ERRCODE_MG_NOT_AT_HEAD, found.pending,
+				"pending revision", "pending revisions",
+				"Pending revisions, in the order an upgrade applies them: ", ", ",
+				psprintf("%s %s.", report.hint.len > 0 ? "Then run" : "Run",
+						 upgrade_call(project)));
 
-			if (strcmp(p->problem, "cycle") == 0)
-				messages = lappend(messages,
-								   psprintf("the revision graph has a cycle: %s",
-											graph_describe_cycle(state->graph)));
-			else
-				messages = lappend(messages, (char *) p->message);
-		}
-		appendStringInfoString(&detail, "Invalid graph: ");
-		append_list(&detail, messages, "; ", "; ");
-		appendStringInfoString(&detail, ".");
-		appendStringInfoString(&hint,
-							   "Run SELECT * FROM migrate_validate() to see every problem, and register the revisions concerned again with the right parents.");
-		counts = lappend(counts, "an invalid revision graph");
-		sqlerrcode = ERRCODE_MG_INVALID_GRAPH;
-	}
-	if (found.orphans != NIL)
-	{
-		appendStringInfo(&detail, "%sApplied revisions missing from the registry: ",
-						 detail.len > 0 ? "\n" : "");
-		append_list(&detail, found.orphans, ", ", ", ");
-		appendStringInfoString(&detail, ".");
-		appendStringInfo(&hint, "%sRegister the missing revisions again, with the scripts they were applied with.",
-						 hint.len > 0 ? " " : "");
-		add_count(&counts, list_length(found.orphans),
-				  "applied revision missing from the registry",
-				  "applied revisions missing from the registry");
-		if (sqlerrcode == 0)
-			sqlerrcode = ERRCODE_MG_NOT_REGISTERED;
-	}
-	if (found.drifted != NIL)
-	{
-		appendStringInfo(&detail, "%sDrifted revisions (applied, then their up script changed): ",
-						 detail.len > 0 ? "\n" : "");
-		append_list(&detail, found.drifted, ", ", ", ");
-		appendStringInfoString(&detail, ".");
-		appendStringInfo(&hint, "%sRegister each drifted script as it was applied and put the change in a new revision, or accept an intended edit with migrate_repair(revision).",
-						 hint.len > 0 ? " " : "");
-		add_count(&counts, list_length(found.drifted),
-				  "drifted revision", "drifted revisions");
-		if (sqlerrcode == 0)
-			sqlerrcode = ERRCODE_MG_CHECKSUM_DRIFT;
-	}
-	if (found.heads != NIL)
-	{
-		appendStringInfo(&detail, "%sHeads: ", detail.len > 0 ? "\n" : "");
-		append_list(&detail, found.heads, ", ", ", ");
-		appendStringInfoString(&detail, ".");
-		appendStringInfo(&hint, "%sRegister a merge revision whose parents are the heads.",
-						 hint.len > 0 ? " " : "");
-		add_count(&counts, list_length(found.heads), "head", "heads");
-		if (sqlerrcode == 0)
-			sqlerrcode = ERRCODE_MG_SEVERAL_HEADS;
-	}
-	if (found.pending != NIL)
-	{
-		appendStringInfo(&detail, "%sPending revisions, in the order an upgrade applies them: ",
-						 detail.len > 0 ? "\n" : "");
-		append_list(&detail, found.pending, ", ", ", ");
-		appendStringInfoString(&detail, ".");
-		appendStringInfo(&hint, "%s %s.",
-						 hint.len > 0 ? " Then run" : "Run",
-						 upgrade_call(project));
-		add_count(&counts, list_length(found.pending),
-				  "pending revision", "pending revisions");
-		if (sqlerrcode == 0)
-			sqlerrcode = ERRCODE_MG_NOT_AT_HEAD;
-	}
-
-	{
-		StringInfoData what;
-
-		initStringInfo(&what);
-		append_list(&what, counts, ", ", " and ");
-		ereport(ERROR,
-				(errcode(sqlerrcode),
-				 errmsg("project \"%s\" has %s", project, what.data),
-				 errdetail_internal("%s", detail.data),
-				 errhint("%s", hint.data)));
-	}
+	initStringInfo(&what);
+	append_list(&what, report.counts, ", ", " and ");
+	ereport(ERROR,
+			(errcode(report.sqlerrcode),
+			 errmsg("project \"%s\" has %s", project, what.data),
+			 errdetail_internal("%s", report.detail.data),
+			 errhint("%s", report.hint.data)));
 	pg_unreachable();
+}
+
+/*
+ * Add one kind of problem to the report, unless items is empty: its count
+ * to the message ("1 <one>", "N <many>", or just <one> when many is NULL),
+ * a paragraph "<heading><items>." to the detail, a sentence to the hint,
+ * and its SQLSTATE when it is the first kind reported.
+ */
+static void
+add_finding(CheckReport *report, int sqlerrcode, List *items,
+			const char *one, const char *many,
+			const char *heading, const char *sep, const char *hint)
+{
+	int			n = list_length(items);
+
+	if (n == 0)
+		return;
+	if (many == NULL)
+		report->counts = lappend(report->counts, pstrdup(one));
+	else
+		report->counts = lappend(report->counts,
+								 psprintf("%d %s", n, n == 1 ? one : many));
+	appendStringInfo(&report->detail, "%s%s",
+					 report->detail.len > 0 ? "\n" : "", heading);
+	append_list(&report->detail, items, sep, sep);
+	appendStringInfoChar(&report->detail, '.');
+	appendStringInfo(&report->hint, "%s%s", report->hint.len > 0 ? " " : "", hint);
+	if (report->sqlerrcode == 0)
+		report->sqlerrcode = sqlerrcode;
 }
 
 /*
@@ -268,13 +258,6 @@ append_list(StringInfo buf, List *items, const char *sep, const char *last_sep)
 	}
 	if (shown < n)
 		appendStringInfo(buf, "%sand %d more", sep, n - shown);
-}
-
-/* Add "1 thing" or "N things" to counts. */
-static void
-add_count(List **counts, int n, const char *one, const char *many)
-{
-	*counts = lappend(*counts, psprintf("%d %s", n, n == 1 ? one : many));
 }
 
 /*
