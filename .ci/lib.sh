@@ -28,11 +28,14 @@ PGM_PGBIN=/usr/lib/postgresql/$PGM_PG_MAJOR/bin
 
 # Debian packages the scripts and the test suites need. The reader's fuzz
 # target needs clang and libclang-rt-14-dev, which holds libFuzzer and the
-# sanitizer runtimes (clang alone does not bring it).
+# sanitizer runtimes (clang alone does not bring it). The drivers suite
+# needs nodejs (any Node from 18 on; a nodejs already installed from
+# elsewhere counts) and Debian's node-pg, which .ci/suites/drivers.sh
+# unpacks itself (see there why it is not installed).
 PGM_PACKAGES=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	make gcc
-	libipc-run-perl postgresql-15-cron python3-psycopg2
+	libipc-run-perl postgresql-15-cron python3-psycopg2 nodejs
 	clang libclang-rt-14-dev
 )
 

@@ -85,3 +85,17 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate_synced_folder(text) IS
 'the digest of the folder a client last synced in full, NULL once the registry changed; and how many revisions are registered';
 REVOKE ALL ON FUNCTION migrate_synced_folder(text) FROM PUBLIC;
+
+--
+-- Scheduled checks: migrate_check() for pg_cron jobs and health checks.
+-- It only reads, and works on a standby and in a read-only transaction.
+--
+CREATE FUNCTION migrate_check(
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_check(text) IS
+'returns "ok: ..." when the project is at head with no drift; otherwise raises an error naming every problem, so that a scheduled job fails';
+
+REVOKE ALL ON FUNCTION migrate_check(text) FROM PUBLIC;

@@ -202,6 +202,12 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		" WHERE r.project = $1 AND r.revision = u.revision",
 		3, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID}
 	},
+	[MGQ_PROJECTS] = {
+		"SELECT p.project FROM (SELECT project FROM migrate.revision"
+		" UNION SELECT project FROM migrate.applied) AS p"
+		" ORDER BY p.project COLLATE \"C\" LIMIT $1",
+		1, {INT8OID}
+	},
 	[MGQ_SYNC_INPUT] = {
 		"SELECT jsonb_typeof(e),"
 		" e ->> 'revision', e ->> 'up', e ->> 'down', e ->> 'description',"

@@ -45,6 +45,7 @@ typedef enum MgCatalogQuery
 	MGQ_SET_SOURCE_HASHES,
 	MGQ_SYNCED_FOLDER,
 	MGQ_SET_SYNCED_FOLDER,
+	MGQ_PROJECTS,
 	MGQ__COUNT
 } MgCatalogQuery;
 

@@ -4,7 +4,7 @@
  *	  The SQL-callable functions: argument checking, SPI connection, and
  *	  turning results into rows.  The work is done by the operations
  *	  (upgrade.c, downgrade.c, stamp.c) and services (registry.c,
- *	  validate.c, status.c).
+ *	  validate.c, status.c, check.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "check.h"
 #include "downgrade.h"
 #include "pg_migrate.h"
 #include "registry.h"
@@ -44,6 +45,7 @@ PG_FUNCTION_INFO_V1(migrate_heads);
 PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_history);
 PG_FUNCTION_INFO_V1(migrate_validate);
+PG_FUNCTION_INFO_V1(migrate_check);
 
 /* longest folder description migrate_sync keeps */
 #define MAX_FOLDER_LEN 1024
@@ -587,6 +589,28 @@ migrate_validate(PG_FUNCTION_ARGS)
 	}
 	finish_spi();
 	return (Datum) 0;
+}
+
+/*
+ * migrate_check(project): "ok: ..." or an error saying what is wrong
+ */
+Datum
+migrate_check(PG_FUNCTION_ARGS)
+{
+	const char *project = arg_project(fcinfo, 0);
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext spi;
+	char	   *line;
+	text	   *result;
+
+	connect_spi();
+	line = mg_check(project);
+	/* the line is in SPI's memory, which finish_spi frees */
+	spi = MemoryContextSwitchTo(caller);
+	result = cstring_to_text(line);
+	MemoryContextSwitchTo(spi);
+	finish_spi();
+	PG_RETURN_TEXT_P(result);
 }
 
 /* The project argument, resolved and checked. */

@@ -1,8 +1,9 @@
 
 # A streaming standby: pg_migrate's state replicates with the WAL, so
-# migrate_status() and migrate_history() there show the primary's applied
-# state; an upgrade there is refused with MG014 before anything else; a dry
-# run works; and what the primary applies next shows up after replay.
+# migrate_status(), migrate_history() and migrate_check() there show the
+# primary's applied state; an upgrade there is refused with MG014 before
+# anything else; a dry run works; and what the primary applies next shows up
+# after replay.
 
 use strict;
 use warnings FATAL => 'all';
@@ -91,6 +92,18 @@ is( $standby->safe_psql(
 	'0003_add_users_name|pending|1',
 	'a dry run on the standby shows the pending revision');
 
+# migrate_check() works there (it only reads): not ok, one revision pending.
+$rc = $standby->psql(
+	$db,
+	"\\set VERBOSITY verbose\nSELECT migrate_check()",
+	stdout => \$stdout,
+	stderr => \$stderr);
+isnt($rc, 0, 'migrate_check() on the standby fails while a revision is pending');
+like(
+	$stderr,
+	qr/ERROR:  MG024: project "default" has 1 pending revision\n.*0003_add_users_name/s,
+	'the check on the standby names the pending revision, with SQLSTATE MG024');
+
 # The primary moves on: another revision registered, and both applied.
 register($primary, '0004_add_orders_total',
 	'ALTER TABLE orders ADD COLUMN total numeric;');
@@ -116,6 +129,9 @@ is( $standby->safe_psql(
 		$db,
 		"SELECT count(*) FROM migrate_upgrade('head', dry_run => true)"),
 	'0', 'after replay, a dry run on the standby finds nothing to do');
+is( $standby->safe_psql($db, 'SELECT migrate_check()'),
+	'ok: project "default" at head 0004_add_orders_total (4 applied, none pending, no drift)',
+	'after replay, migrate_check() on the standby is ok');
 is( $standby->safe_psql(
 		$db,
 		q{SELECT string_agg(attrelid::regclass || '.' || attname, ' '
