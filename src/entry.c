@@ -29,6 +29,9 @@
 #include "upgrade.h"
 #include "validate.h"
 
+/* columns of migrate_history's result, as MGQ_HISTORY selects them */
+#define HISTORY_RESULT_COLUMNS 19
+
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_unregister);
 PG_FUNCTION_INFO_V1(migrate_upgrade);
@@ -510,11 +513,11 @@ migrate_history(PG_FUNCTION_ARGS)
 	mg_owner_end(&scope);
 	for (i = 0; i < nrows; i++)
 	{
-		Datum		values[15];
-		bool		nulls[15];
+		Datum		values[HISTORY_RESULT_COLUMNS];
+		bool		nulls[HISTORY_RESULT_COLUMNS];
 		int			col;
 
-		for (col = 0; col < 15; col++)
+		for (col = 0; col < HISTORY_RESULT_COLUMNS; col++)
 			values[col] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 										col + 1, &nulls[col]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
