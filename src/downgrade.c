@@ -79,6 +79,8 @@ mg_downgrade(const char *project, const char *target, bool dry_run)
 		return call.steps;
 	}
 
+	/* refusals before the call begins are not failures to record */
+	mg_lock_check_context("migrate_downgrade");
 	mg_failure_begin(&call.failure, false, project, target);
 	edata = mg_in_subtransaction(downgrade, &call);
 	if (edata != NULL)

@@ -55,10 +55,13 @@
  * standby would hold a worker slot for nothing.
  *
  * Edge cases.  No row, and no worker, for a call refused before it began
- * (the arguments, checked by entry.c; a call from inside a migration
- * script, MG017; a standby, MG014, where nothing can be written; a
- * read-only transaction, MG015, which asked for no writes; an isolation
- * level above READ COMMITTED, MG016): nothing was tried.  Everything from
+ * (the arguments, checked by entry.c; then, before the subtransaction,
+ * lock.c's refusals of the call's context: a call from inside a migration
+ * script, MG017, whose own failure the outer migration records; a
+ * standby, MG014, where nothing can be written; a read-only transaction,
+ * MG015, which asked for no writes; an isolation level above READ
+ * COMMITTED, MG016): nothing was tried, and they depend only on how the
+ * call was made, not on the database.  Everything from
  * the wait for the migration lock on is recorded: the lock wait timing
  * out, validation (drift, a syntax error, a graph problem, an unknown
  * target), a failing script statement, lock retries running out,
@@ -165,7 +168,7 @@ typedef struct Recording
 	int			line;
 } Recording;
 
-static bool is_recorded(const ErrorData *edata);
+static bool can_record(void);
 static ErrorData *masked_copy(const ErrorData *edata);
 static void record(void *arg);
 static dsm_segment *fill_segment(const Recording *rec);
@@ -209,7 +212,7 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 	Recording	rec;
 	ErrorData  *problem;
 
-	if (!is_recorded(edata))
+	if (!can_record())
 		return;
 
 	rec.failure = failure;
@@ -232,23 +235,13 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 }
 
 /*
- * Is a failure with this error recorded?  Not the refusals that come
- * before a call begins (entry.c's argument checks never reach here), nor
- * anything on a standby or in a read-only transaction.
+ * Can a failure be recorded here?  Not on a standby, nor for a read-only
+ * transaction.  The operations refuse both before they begin (lock.c), so
+ * this only guards against a transaction that became read-only since.
  */
 static bool
-is_recorded(const ErrorData *edata)
+can_record(void)
 {
-	switch (edata->sqlerrcode)
-	{
-		case ERRCODE_MG_STANDBY:
-		case ERRCODE_MG_READ_ONLY:
-		case ERRCODE_MG_ISOLATION_LEVEL:
-		case ERRCODE_MG_NESTED_CALL:
-			return false;
-		default:
-			break;
-	}
 	return !RecoveryInProgress() && !XactReadOnly;
 }
 

@@ -95,6 +95,8 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 		return call.steps;
 	}
 
+	/* refusals before the call begins are not failures to record */
+	mg_lock_check_context("migrate_upgrade");
 	mg_failure_begin(&call.failure, true, project, target);
 	edata = mg_in_subtransaction(upgrade, &call);
 	if (edata != NULL)
