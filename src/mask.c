@@ -229,6 +229,21 @@ mg_mask_error_script(ErrorData *edata, const char *sql)
 }
 
 /*
+ * Re-throw the error being handled, masked; see mask.h.
+ */
+void
+mg_mask_rethrow(MemoryContext context, const char *sql)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(context);
+	edata = CopyErrorData();
+	FlushErrorState();
+	mg_mask_error_script(edata, sql);
+	ReThrowError(edata);
+}
+
+/*
  * Mask one field of an ErrorData: the generic rules, then the known
  * secrets.
  */
@@ -350,6 +365,8 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 	int			plain = 0;		/* start of the text not yet emitted */
 	int			pending = 0;	/* 1: after a password name; 2: and "=" */
 	bool		after_keyword = false;	/* after the word PASSWORD */
+	int			role = 0;		/* 1: after CREATE or ALTER; 2: in a role
+								 * statement; 3: after CREATE/ALTER USER */
 	MaskToken	t;
 
 	while (pos < len)
@@ -448,13 +465,54 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 
 		if (t.kind == MT_WORD)
 		{
+			const char *w = s + t.start;
 			int			n = t.end - t.start;
+			bool		is_null = n == 4 && pg_strncasecmp(w, "null", 4) == 0;
 
-			is_keyword = n == 8 && pg_strncasecmp(s + t.start, "password", 8) == 0;
-			secret_name = contains_password(s + t.start, n);
-			if (after_keyword && !secret_name && st->collect &&
-				!(n == 4 && pg_strncasecmp(s + t.start, "null", 4) == 0))
-				collect_secret(st, st->bare, s + t.start, n);
+			is_keyword = n == 8 && pg_strncasecmp(w, "password", 8) == 0;
+			secret_name = contains_password(w, n);
+
+			/*
+			 * A bare word after PASSWORD: in a message, maybe a password
+			 * the parser quotes back ("at or near"); in CREATE/ALTER ROLE,
+			 * USER or GROUP, a password written without quotes, which is
+			 * a syntax error the statement's log line must not show.  In
+			 * other statements it is no secret ("password text" in CREATE
+			 * TABLE).
+			 */
+			if (after_keyword && !secret_name && !is_null)
+			{
+				if (st->collect)
+					collect_secret(st, st->bare, w, n);
+				if (role >= 2)
+				{
+					int			end = t.start;
+
+					while (end < len && s[end] != ' ' && s[end] != '\t' &&
+						   s[end] != '\n' && s[end] != '\r' && s[end] != ';' &&
+						   s[end] != '\'' && s[end] != '"')
+						end++;
+					mask_plain(s, plain, t.start, st);
+					emit_replace(st, t.start, end, MG_MASK, strlen(MG_MASK));
+					if (st->collect)
+						collect_secret(st, st->secrets, w, end - t.start);
+					plain = pos = end;
+					pending = 0;
+					after_keyword = false;
+					continue;
+				}
+			}
+
+			if ((n == 6 && pg_strncasecmp(w, "create", 6) == 0) ||
+				(n == 5 && pg_strncasecmp(w, "alter", 5) == 0))
+				role = 1;
+			else if (role == 1)
+				role = (n == 4 && pg_strncasecmp(w, "role", 4) == 0) ||
+					(n == 5 && pg_strncasecmp(w, "group", 5) == 0) ? 2 :
+					(n == 4 && pg_strncasecmp(w, "user", 4) == 0) ? 3 : 0;
+			else if (role == 3)
+				role = (n == 7 && pg_strncasecmp(w, "mapping", 7) == 0) ? 0 : 2;
+
 			pending = secret_name ? 1 : 0;
 			after_keyword = is_keyword;
 			continue;
@@ -465,6 +523,8 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 			pending = 2;
 		else
 			pending = 0;
+		if (s[t.start] == ';')
+			role = 0;
 		after_keyword = false;
 	}
 	mask_plain(s, plain, len, st);
@@ -916,11 +976,22 @@ parse_secret_offsets(const char *sql, int *n)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	List	   *volatile stmts = NIL;
+	int			save_client = client_min_messages;
+	int			save_log = log_min_messages;
 	int		   *offsets = NULL;
 	int			count = 0;
 	ListCell   *lc;
 
 	*n = 0;
+
+	/*
+	 * The parser reports some things it accepts with a NOTICE or WARNING
+	 * (an identifier truncated, GLOBAL in CREATE TEMP TABLE, a backslash in
+	 * a string when standard_conforming_strings is off): masking must not
+	 * talk, so nothing below ERROR is emitted while it runs.
+	 */
+	client_min_messages = ERROR;
+	log_min_messages = ERROR;
 	PG_TRY();
 	{
 		stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -932,6 +1003,8 @@ parse_secret_offsets(const char *sql, int *n)
 		stmts = NIL;
 	}
 	PG_END_TRY();
+	client_min_messages = save_client;
+	log_min_messages = save_log;
 
 	foreach(lc, stmts)
 	{

@@ -46,6 +46,12 @@ extern void mg_mask_error(ErrorData *edata);
 extern void mg_mask_error_script(ErrorData *edata, const char *sql);
 
 /*
+ * For PG_CATCH around work on the script sql (may be NULL): copy the error
+ * into context, mask it as mg_mask_error_script does, and re-throw it.
+ */
+extern void mg_mask_rethrow(MemoryContext context, const char *sql) pg_attribute_noreturn();
+
+/*
  * While pg_migrate runs scripts: make every message the client will see
  * pass through the module's emit_log_hook (which masks it), even when
  * log_min_messages would keep it out of the server log.  Returns a GUC
