@@ -135,6 +135,12 @@ SELECT * FROM migrate_upgrade();
 RESET pg_migrate.script_timeout;
 SELECT revision, attempts, sqlstate, message, detail, statement, line FROM failures;
 
+-- Secrets in the message are masked in the row, as in the error itself.
+SET pg_migrate.project = 'secret';
+SELECT migrate_register('0001_uri', $$SELECT 'postgresql://app:s3cret@db.example/app'::int;$$);
+SELECT * FROM migrate_upgrade();
+SELECT revision, sqlstate, message, message LIKE '%s3cret%' AS leaked FROM failures;
+
 -- Refusals before the call begins are not recorded: a read-only
 -- transaction, an isolation level above READ COMMITTED, bad arguments.
 SET pg_migrate.project = 'refused';

@@ -21,6 +21,7 @@
 
 #include "catalog.h"
 #include "downgrade.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "registry.h"
 #include "stamp.h"
@@ -46,6 +47,7 @@ PG_FUNCTION_INFO_V1(migrate_heads);
 PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_history);
 PG_FUNCTION_INFO_V1(migrate_validate);
+PG_FUNCTION_INFO_V1(migrate_mask);
 
 static const char *arg_project(FunctionCallInfo fcinfo, int argno);
 static const char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
@@ -557,6 +559,17 @@ migrate_validate(PG_FUNCTION_ARGS)
 	}
 	finish_spi();
 	return (Datum) 0;
+}
+
+/*
+ * migrate_mask(sql): sql with its secrets masked, as every message is
+ */
+Datum
+migrate_mask(PG_FUNCTION_ARGS)
+{
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(mg_mask_secrets(sql)));
 }
 
 /* The project argument, resolved and checked. */

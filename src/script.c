@@ -43,9 +43,11 @@
 #include "parser/scanner.h"
 #include "tcop/utility.h"
 
+#include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
 
+static void parse_and_check(MgScript *script, MgScriptErrorContext *ctx);
 static void check_meta_commands(const char *sql);
 static void check_transaction_control(MgScript *script, MgScriptErrorContext *ctx);
 static const char *non_transactional_name(Node *stmt);
@@ -76,14 +78,15 @@ static struct
 /*
  * Parse sql, the up script (or with down, the down script) of revision in
  * project, and classify it.  Raises an error for anything no runner can
- * run.  The result lives in CurrentMemoryContext.
+ * run, with the script's secrets masked (the parser's "at or near" quotes
+ * the script).  The result lives in CurrentMemoryContext.
  */
 MgScript *
 mg_script_parse(const char *project, const char *revision, const char *sql, bool down)
 {
 	MgScript   *script = palloc0(sizeof(MgScript));
+	MemoryContext oldcontext = CurrentMemoryContext;
 	MgScriptErrorContext ctx;
-	ListCell   *lc;
 
 	script->project = project;
 	script->revision = revision;
@@ -93,13 +96,35 @@ mg_script_parse(const char *project, const char *revision, const char *sql, bool
 	script->nontx_index = -1;
 
 	mg_script_context_push(&ctx, script);
+	PG_TRY();
+	{
+		parse_and_check(script, &ctx);
+	}
+	PG_CATCH();
+	{
+		mg_mask_rethrow(oldcontext, sql);
+	}
+	PG_END_TRY();
+	mg_script_context_pop(&ctx);
+	return script;
+}
+
+/*
+ * mg_script_parse's work: parse script->sql into script->stmts, refuse
+ * what no runner can run, and find the first non-transactional statement.
+ */
+static void
+parse_and_check(MgScript *script, MgScriptErrorContext *ctx)
+{
+	const char *sql = script->sql;
+	ListCell   *lc;
 
 	if (strchr(sql, '\\') != NULL)
 		check_meta_commands(sql);
 
 	script->stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
 
-	check_transaction_control(script, &ctx);
+	check_transaction_control(script, ctx);
 
 	foreach(lc, script->stmts)
 	{
@@ -110,7 +135,7 @@ mg_script_parse(const char *project, const char *revision, const char *sql, bool
 		if (IsA(raw->stmt, CopyStmt) && ((CopyStmt *) raw->stmt)->filename == NULL &&
 			!((CopyStmt *) raw->stmt)->is_program)
 		{
-			mg_script_context_statement(&ctx, index);
+			mg_script_context_statement(ctx, index);
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_UNSUPPORTED_STATEMENT),
 					 errmsg("COPY to or from the client is not supported in a migration script"),
@@ -125,9 +150,6 @@ mg_script_parse(const char *project, const char *revision, const char *sql, bool
 			script->nontx_name = name;
 		}
 	}
-
-	mg_script_context_pop(&ctx);
-	return script;
 }
 
 /*
