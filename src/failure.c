@@ -75,8 +75,11 @@
  * backend terminated while it waits for the worker leaves the row to the
  * worker, which writes it.
  *
- * The message and detail are masked before they leave the backend, as in
- * every message pg_migrate writes.
+ * Secrets.  The error comes from mg_in_subtransaction, which masks every
+ * error it hands back (mask.c), and a script's errors are masked with the
+ * script's own secrets before that (executor.c, script.c, validate.c); so
+ * the message and detail copied into the row are masked already, and the
+ * row never holds more than the caller saw.
  *
  *-------------------------------------------------------------------------
  */
@@ -163,13 +166,12 @@ typedef struct FailureShared
 typedef struct Recording
 {
 	const MgFailure *failure;
-	const ErrorData *edata;		/* masked copy */
+	const ErrorData *edata;		/* the error, masked by mg_in_subtransaction */
 	int			statement;
 	int			line;
 } Recording;
 
 static bool can_record(void);
-static ErrorData *masked_copy(const ErrorData *edata);
 static void record(void *arg);
 static dsm_segment *fill_segment(const Recording *rec);
 static void wait_for_recorder(dsm_segment *seg, BackgroundWorkerHandle *handle);
@@ -201,8 +203,9 @@ mg_failure_begin(MgFailure *failure, bool upgrade, const char *project,
 /*
  * Record that the call described by failure failed with edata, unless it
  * is a refusal before the call began (see the file header).  The caller
- * must have rolled back the failed work's subtransaction, and re-throws
- * edata afterwards; edata is not changed.  Never raises an error: a row
+ * must have rolled back the failed work's subtransaction with
+ * mg_in_subtransaction (which masks edata), and re-throws edata
+ * afterwards; edata is not changed.  Never raises an error: a row
  * that cannot be written is reported as a WARNING.  A termination request
  * while waiting ends the backend (FATAL), as anywhere else.
  */
@@ -216,7 +219,7 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 		return;
 
 	rec.failure = failure;
-	rec.edata = masked_copy(edata);
+	rec.edata = edata;
 	(void) mg_script_error_position(failure->revision, failure->down,
 									edata->sqlerrcode, &rec.statement, &rec.line);
 
@@ -226,11 +229,18 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 	if (problem == NULL)
 		return;
 
+	/*
+	 * A WARNING checks for interrupts once sent; a cancel that stopped the
+	 * wait would then replace the error the caller must get.  It stays
+	 * pending instead, for whatever runs next.
+	 */
+	HOLD_INTERRUPTS();
 	ereport(WARNING,
 			(errcode(problem->sqlerrcode),
 			 errmsg("the failure of %s was not recorded in the history", failure->function),
 			 problem->detail ? errdetail_internal("%s", problem->detail) : 0,
 			 problem->hint ? errhint("%s", problem->hint) : 0));
+	RESUME_INTERRUPTS();
 	FreeErrorData(problem);
 }
 
@@ -243,25 +253,6 @@ static bool
 can_record(void)
 {
 	return !RecoveryInProgress() && !XactReadOnly;
-}
-
-/*
- * A copy of edata's strings that may be changed, with the secrets in its
- * message and detail masked.
- */
-static ErrorData *
-masked_copy(const ErrorData *edata)
-{
-	ErrorData  *copy = palloc0(sizeof(ErrorData));
-
-	copy->elevel = edata->elevel;
-	copy->sqlerrcode = edata->sqlerrcode;
-	copy->message = edata->message ? pstrdup(edata->message) : pstrdup("");
-	copy->detail = edata->detail ? pstrdup(edata->detail) : NULL;
-	copy->hint = edata->hint ? pstrdup(edata->hint) : NULL;
-	copy->context = edata->context ? pstrdup(edata->context) : NULL;
-	copy->internalquery = edata->internalquery ? pstrdup(edata->internalquery) : NULL;
-	return copy;
 }
 
 /*
