@@ -235,11 +235,17 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 	 * pending instead, for whatever runs next.
 	 */
 	HOLD_INTERRUPTS();
-	ereport(WARNING,
-			(errcode(problem->sqlerrcode),
-			 errmsg("the failure of %s was not recorded in the history", failure->function),
-			 problem->detail ? errdetail_internal("%s", problem->detail) : 0,
-			 problem->hint ? errhint("%s", problem->hint) : 0));
+	if (problem->sqlerrcode == ERRCODE_MG_FAILURE_NOT_RECORDED)
+		ereport(WARNING,
+				(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
+				 errmsg("the failure of %s was not recorded in the history", failure->function),
+				 errdetail_internal("%s", problem->detail),
+				 problem->hint ? errhint("%s", problem->hint) : 0));
+	else
+		ereport(WARNING,
+				(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
+				 errmsg("the failure of %s was not recorded in the history", failure->function),
+				 errdetail("Recording it failed: %s", problem->message)));
 	RESUME_INTERRUPTS();
 	FreeErrorData(problem);
 }
@@ -435,7 +441,7 @@ static void
 recorder_error(const char *detail, const char *hint)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
 			 errmsg("the failure was not recorded"),
 			 errdetail_internal("%s", detail),
 			 hint ? errhint("%s", hint) : 0));
