@@ -103,6 +103,7 @@
 #include "catalog.h"
 #include "failure.h"
 #include "history.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
 #include "subxact.h"
@@ -261,6 +262,12 @@ masked_copy(const ErrorData *edata)
 	copy->hint = edata->hint ? pstrdup(edata->hint) : NULL;
 	copy->context = edata->context ? pstrdup(edata->context) : NULL;
 	copy->internalquery = edata->internalquery ? pstrdup(edata->internalquery) : NULL;
+
+	/*
+	 * An error out of mg_in_subtransaction is masked already; masking again
+	 * changes nothing there and covers any other path.
+	 */
+	mg_mask_error(copy);
 	return copy;
 }
 
