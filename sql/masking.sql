@@ -230,6 +230,27 @@ SELECT migrate_register('0002_meta', E'SELECT 1;\n\\connect postgres://u:secret-
 SELECT * FROM migrate_upgrade();
 SELECT migrate_unregister('0002_meta');
 
+-- a down script fails quoting a secret
+SELECT migrate_register('0004_down', 'SELECT 1',
+  $d$DO $do$ BEGIN RAISE EXCEPTION 'down via %', 'postgres://u:secret-down-1@h/db'; END $do$$d$);
+SELECT revision, action FROM migrate_upgrade();
+SELECT * FROM migrate_downgrade('0001_secrets');
+
+--
+-- pg_stat_activity shows the caller's statement masked once a pg_migrate
+-- function has started, and after it, while the session is idle
+--
+DO $$
+DECLARE
+  q text;
+BEGIN
+  PERFORM migrate_register('0003_activity', 'ALTER ROLE regress_mask_exists PASSWORD ''secret-act-1''');
+  SELECT query INTO q FROM pg_stat_activity WHERE pid = pg_backend_pid();
+  RAISE NOTICE 'pg_stat_activity: %', regexp_replace(q, '\s+', ' ', 'g');
+END
+$$;
+SELECT migrate_unregister('0003_activity');
+
 --
 -- history rows: each failed upgrade left a row with the error's message
 -- and detail, masked; the others hold no script text

@@ -60,15 +60,22 @@
  *	  log_min_messages is lowered to what the client receives, and the hook
  *	  keeps out of the server log what the real setting would have kept
  *	  out: a script's NOTICE reaches the client masked.
+ *	- every SQL-callable function calls mg_mask_activity as it starts (in
+ *	  entry.c's connect_spi), so that pg_stat_activity shows the caller's
+ *	  statement masked for the rest of the call and after it, while the
+ *	  session is idle.
  *
  * What cannot be masked here: log lines written before the library is
  * loaded into the session (the first pg_migrate call loads it; put
  * pg_migrate in session_preload_libraries or shared_preload_libraries to
- * cover a session's first statement); the query text the server keeps
- * before pg_migrate runs (pg_stat_activity during the call,
- * pg_stat_statements); messages of level WARNING_CLIENT_ONLY, which never
- * reach the hook; and a NOTICE of a script that itself raises
- * log_min_messages above the client's level.
+ * cover a session's first statement); the caller's statement in
+ * pg_stat_activity from its start until pg_migrate's function begins;
+ * pg_stat_statements, which keeps a utility statement's text as it was
+ * sent, and with pg_stat_statements.track = all the statements of the
+ * scripts as well; messages of level WARNING_CLIENT_ONLY, which never
+ * reach the hook; a NOTICE of a script that itself raises
+ * log_min_messages above the client's level; and psql's own "LINE 1:"
+ * echo of a statement it sent, which it prints from its copy.
  *
  *-------------------------------------------------------------------------
  */
@@ -81,6 +88,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -174,7 +182,7 @@ static int	map_offset(const MaskState *st, int offset);
 static bool level_is_logged(int elevel, int min_level);
 static const char *level_name(int elevel);
 static void mask_emit_log_hook(ErrorData *edata);
-static void mask_debug_query_string(void);
+static bool mask_debug_query_string(void);
 
 /*
  * A palloc'd copy of text with every secret masked; NULL for NULL.  Uses
@@ -1294,7 +1302,7 @@ mask_emit_log_hook(ErrorData *edata)
 		mg_mask_error(edata);
 		if (debug_query_string != NULL && debug_query_string != masked_query &&
 			CritSectionCount == 0 && check_log_of_query(edata))
-			mask_debug_query_string();
+			(void) mask_debug_query_string();
 	}
 
 	if (forcing && log_min_messages == forced_level &&
@@ -1307,11 +1315,13 @@ mask_emit_log_hook(ErrorData *edata)
 
 /*
  * Point debug_query_string, the statement the server log quotes in its
- * STATEMENT: lines, at a masked copy when the statement holds a secret.
- * The copy lives in TopMemoryContext until the next statement needs one;
- * postgres.c resets debug_query_string at the end of every statement.
+ * STATEMENT: lines, at a masked copy when the statement holds a secret;
+ * return whether it did.  The copy lives in TopMemoryContext until the
+ * next statement needs one; postgres.c points debug_query_string at each
+ * new statement, and resets it at the end of every statement.  The caller
+ * must have checked that debug_query_string is set and is not the copy.
  */
-static void
+static bool
 mask_debug_query_string(void)
 {
 	int			len = strlen(debug_query_string);
@@ -1319,12 +1329,12 @@ mask_debug_query_string(void)
 	char	   *masked;
 
 	if (!has_hint(debug_query_string, len))
-		return;
+		return false;
 	masked = mask_text(debug_query_string, false, NULL);
 	if (strcmp(masked, debug_query_string) == 0)
 	{
 		pfree(masked);
-		return;
+		return false;
 	}
 
 	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
@@ -1334,4 +1344,17 @@ mask_debug_query_string(void)
 	MemoryContextSwitchTo(oldcontext);
 	pfree(masked);
 	debug_query_string = masked_query;
+	return true;
+}
+
+/*
+ * Show the client's statement masked in pg_stat_activity; see mask.h.
+ */
+void
+mg_mask_activity(void)
+{
+	if (debug_query_string == NULL || debug_query_string == masked_query)
+		return;
+	if (mask_debug_query_string())
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
 }

@@ -241,6 +241,25 @@ like($log, qr/tapfirst-before-load/,
 unlike($log, qr/tapsecond-after-load/, 'later statements of that session are masked');
 like($log, qr/0002_second', 'ALTER ROLE CURRENT_USER PASSWORD ''\*\*\*\*'''/,
 	'and show the masked form');
+
+# With the server log at its default level (WARNING), a script's NOTICE is
+# not written to the log because masking made the hook see it: the client
+# alone gets it, masked.
+$plain->append_conf('postgresql.conf',
+	"log_min_messages = warning\nlog_min_error_statement = error\nlog_statement = none\nlog_min_duration_statement = -1\n");
+$plain->reload;
+$offset = -s $plain->logfile;
+my $stderr = run_sql($plain, 'postgres', q{
+SELECT migrate_register('0003_notice', $up$DO $do$ BEGIN RAISE NOTICE 'quiet %', 'postgres://n:tapnotice-1@h/db'; END $do$$up$);
+SELECT revision, action FROM migrate_upgrade();
+});
+like($stderr, qr/NOTICE:  00000: quiet postgres:\/\/n:\*\*\*\*\@h\/db/,
+	'the client gets the NOTICE masked')
+  or diag($stderr);
+$log = log_since($plain, $offset);
+unlike($log, qr/quiet postgres/, 'a NOTICE stays out of a log set to WARNING');
+is($plain->safe_psql('postgres', 'SHOW log_min_messages'), 'warning',
+	'log_min_messages is as it was');
 $plain->stop;
 
 done_testing();
