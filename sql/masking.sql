@@ -39,6 +39,8 @@ SELECT migrate_mask($x$DO $d$ BEGIN EXECUTE 'CREATE ROLE regress_a PASSWORD ''se
 -- the parser finds the password, whatever comments sit between
 SELECT migrate_mask($$CREATE ROLE regress_a /* note */ PASSWORD -- the password:
   'secret10'$$);
+-- a statement commented out, and a URI in a comment
+SELECT migrate_mask(E'-- CREATE ROLE regress_a PASSWORD \'old-secret\';\nSELECT 1 /* from postgres://u:secret11@h/db */');
 -- the parser runs silently: no NOTICE for a long identifier, no WARNING
 -- for GLOBAL
 SELECT migrate_mask('CREATE GLOBAL TEMP TABLE "' || repeat('x', 70) || '" (a int); CREATE ROLE r PASSWORD ''s''');

@@ -18,12 +18,14 @@
  *	  quoted in a message, the message itself): a string literal that
  *	  follows a word or quoted identifier containing "password" (the
  *	  keyword PASSWORD, an option name, a JSON key), optionally with "=" or
- *	  ":" between them.  The content of every other string literal and
- *	  quoted identifier is masked recursively, unquoted first, so that SQL
- *	  quoted in SQL ('CREATE ROLE r PASSWORD ''s''', the statement in a log
- *	  line, the JSON of migrate_sync) is masked too.
- *	- a scan of the text between tokens (and of string contents, through
- *	  the recursion) for URIs and for password=value.
+ *	  ":" between them, and in CREATE/ALTER ROLE, USER or GROUP a bare word
+ *	  after PASSWORD (a password written without quotes).  The content of
+ *	  every other string literal, quoted identifier and comment is masked
+ *	  recursively, unquoted first, so that SQL quoted in SQL ('CREATE ROLE
+ *	  r PASSWORD ''s''', the statement in a log line, the JSON of
+ *	  migrate_sync) and a statement commented out are masked too.
+ *	- a scan of the text between tokens (and of string contents and
+ *	  comments, through the recursion) for URIs and for password=value.
  *
  * The lexer is this file's own, written after the rules of the server's
  * scan.l (standard and E'' strings, doubled quotes, backslash escapes,
@@ -385,7 +387,39 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 		next_token(s, len, pos, &t);
 		pos = t.end;
 		if (t.kind == MT_SPACE)
+		{
+			/* a comment may hold a statement commented out: mask inside */
+			if (t.end - t.start >= 2 && (s[t.start] == '-' || s[t.start] == '/') &&
+				depth < MAX_DEPTH && has_hint(s + t.start + 2, t.end - t.start - 2))
+			{
+				int			body_end = t.end;
+				MaskState	sub = {0};
+
+				if (s[t.start] == '/' && t.end - t.start >= 4 &&
+					s[t.end - 2] == '*' && s[t.end - 1] == '/')
+					body_end = t.end - 2;
+				sub.collect = st->collect;
+				sub.secrets = st->secrets;
+				sub.bare = st->bare;
+				initStringInfo(&sub.out);
+				mask_level(s + t.start + 2, body_end - t.start - 2, depth + 1, &sub);
+				if (sub.changed)
+				{
+					StringInfoData buf;
+
+					mask_plain(s, plain, t.start, st);
+					initStringInfo(&buf);
+					appendBinaryStringInfo(&buf, s + t.start, 2);
+					appendBinaryStringInfo(&buf, sub.out.data, sub.out.len);
+					appendBinaryStringInfo(&buf, s + body_end, t.end - body_end);
+					emit_replace(st, t.start, t.end, buf.data, buf.len);
+					pfree(buf.data);
+					plain = t.end;
+				}
+				pfree(sub.out.data);
+			}
 			continue;
+		}
 
 		if (t.kind == MT_STRING || t.kind == MT_QIDENT)
 		{
