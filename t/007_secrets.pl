@@ -8,10 +8,12 @@
 # SQL, as the pg_migrate client's JSON parameter, and quoted in errors.
 # None of the secret strings is in the log; their masked forms are.
 #
-# Without the preload, the library loads at a session's first pg_migrate
-# call, after the server has logged that statement: the last part shows
+# Without a preload, the library loads at a session's first pg_migrate
+# call, after the server has logged that statement: a second node shows
 # that the first statement of such a session is logged as sent, and that
-# everything after the library loaded is masked.
+# everything after the library loaded is masked; a third, with
+# pg_migrate in shared_preload_libraries, that its first statement is
+# masked too.
 
 use strict;
 use warnings FATAL => 'all';
@@ -31,7 +33,8 @@ my %logging = (
 	log_parameter_max_length_on_error => '-1',
 	log_connections => 'off');
 
-# A node that logs everything, with pg_migrate preloaded or not.
+# A node that logs everything; preload names the setting that preloads
+# pg_migrate (session_preload_libraries, shared_preload_libraries), if any.
 sub new_node
 {
 	my ($name, $preload) = @_;
@@ -39,8 +42,7 @@ sub new_node
 	$node->init;
 	$node->append_conf('postgresql.conf',
 		join('', map { "$_ = $logging{$_}\n" } sort keys %logging));
-	$node->append_conf('postgresql.conf',
-		"session_preload_libraries = 'pg_migrate'\n")
+	$node->append_conf('postgresql.conf', "$preload = 'pg_migrate'\n")
 	  if $preload;
 	$node->start;
 	return $node;
@@ -64,7 +66,7 @@ sub log_since
 	return slurp_file($node->logfile, $offset);
 }
 
-my $node = new_node('secrets', 1);
+my $node = new_node('secrets', 'session_preload_libraries');
 my $db = 'secrets';
 $node->safe_psql('postgres', "CREATE DATABASE $db");
 $node->safe_psql($db, q{
@@ -228,7 +230,7 @@ $node->stop;
 
 # Without the preload: the first statement of a session is logged before
 # the library loads; after that, everything is masked.
-my $plain = new_node('not_preloaded', 0);
+my $plain = new_node('not_preloaded', undef);
 $plain->safe_psql('postgres', 'CREATE EXTENSION pg_migrate');
 $offset = -s $plain->logfile;
 run_sql($plain, 'postgres', q{
@@ -261,5 +263,20 @@ unlike($log, qr/quiet postgres/, 'a NOTICE stays out of a log set to WARNING');
 is($plain->safe_psql('postgres', 'SHOW log_min_messages'), 'warning',
 	'log_min_messages is as it was');
 $plain->stop;
+
+# In shared_preload_libraries, the library is in every backend from its
+# start: a session's first statement is masked too.
+my $shared = new_node('shared_preload', 'shared_preload_libraries');
+$shared->safe_psql('postgres', 'CREATE EXTENSION pg_migrate');
+$offset = -s $shared->logfile;
+run_sql($shared, 'postgres', q{
+SELECT migrate_register('0001_first', 'ALTER ROLE CURRENT_USER PASSWORD ''tapshared-first''');
+});
+$log = log_since($shared, $offset);
+unlike($log, qr/tapshared-first/,
+	"with shared_preload_libraries, a session's first statement is masked");
+like($log, qr/statement: .*0001_first', 'ALTER ROLE CURRENT_USER PASSWORD ''\*\*\*\*'''/,
+	'and logged in its masked form');
+$shared->stop;
 
 done_testing();
