@@ -99,6 +99,14 @@
 /* how deep SQL quoted in SQL (in JSON in SQL ...) is masked */
 #define MAX_DEPTH 4
 
+/*
+ * Shortest secret of a script that is masked wherever a message quotes it
+ * (replace_known): masking every "ab" would mangle messages and protect
+ * nothing.  Shorter ones are still masked where the rules find them.
+ */
+#define MIN_KNOWN_LEN 3
+
+/* What the lexer sees: just enough of scan.l to know where literals are */
 typedef enum MaskTokenKind
 {
 	MT_SPACE,					/* white space or a comment */
@@ -108,6 +116,7 @@ typedef enum MaskTokenKind
 	MT_OTHER					/* any other single byte */
 } MaskTokenKind;
 
+/* One token of a text, as byte offsets into it */
 typedef struct MaskToken
 {
 	MaskTokenKind kind;
@@ -130,6 +139,7 @@ typedef struct MaskEdit
 	int			new_end;
 } MaskEdit;
 
+/* The work of masking one text, or one literal's content inside it */
 typedef struct MaskState
 {
 	StringInfoData out;
@@ -172,7 +182,7 @@ static int	uri_secret(const char *s, int pos, int to, int *end);
 static int	conninfo_secret(const char *s, int pos, int to, int *end);
 static void emit_copy(MaskState *st, const char *s, int from, int to);
 static void emit_replace(MaskState *st, int from, int to, const char *text, int len);
-static void collect_secret(MaskState *st, List **list, const char *s, int len);
+static void collect_secret(List **list, const char *s, int len);
 static char *unquote(const char *s, int from, int to, char quote, bool backslashes);
 static char *requote(const char *s, char quote);
 static int *parse_secret_offsets(const char *sql, int *n);
@@ -301,9 +311,10 @@ mask_query_field(ErrorData *edata, List *secrets, List *bare)
 	{
 		int			chars = edata->internalpos - 1;
 		const char *p = query;
+		const char *end = query + len;
 
-		while (chars-- > 0 && *p)
-			p += Min(pg_mblen(p), (int) strlen(p));
+		while (chars-- > 0 && p < end)
+			p += Min(pg_mblen(p), (int) (end - p));
 		pos = p - query;
 	}
 
@@ -451,9 +462,9 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 						unquote(s, t.body_start, t.body_end,
 								t.kind == MT_QIDENT ? '"' : '\'', t.backslashes);
 
-					collect_secret(st, st->secrets, s + t.body_start,
+					collect_secret(st->secrets, s + t.body_start,
 								   t.body_end - t.body_start);
-					collect_secret(st, st->secrets, value, strlen(value));
+					collect_secret(st->secrets, value, strlen(value));
 				}
 				pending = 0;
 				after_keyword = false;
@@ -525,7 +536,7 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 			if (after_keyword && !secret_name && !is_null)
 			{
 				if (st->collect)
-					collect_secret(st, st->bare, w, n);
+					collect_secret(st->bare, w, n);
 				if (role >= 2)
 				{
 					int			end = t.start;
@@ -537,7 +548,7 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 					mask_plain(s, plain, t.start, st);
 					emit_replace(st, t.start, end, MG_MASK, strlen(MG_MASK));
 					if (st->collect)
-						collect_secret(st, st->secrets, w, end - t.start);
+						collect_secret(st->secrets, w, end - t.start);
 					plain = pos = end;
 					pending = 0;
 					after_keyword = false;
@@ -812,7 +823,7 @@ mask_plain(const char *s, int from, int to, MaskState *st)
 			emit_copy(st, s, copied, start);
 			emit_replace(st, start, end, MG_MASK, strlen(MG_MASK));
 			if (st->collect)
-				collect_secret(st, st->secrets, s + start, end - start);
+				collect_secret(st->secrets, s + start, end - start);
 			copied = end;
 			pos = end;
 		}
@@ -935,9 +946,9 @@ emit_replace(MaskState *st, int from, int to, const char *text, int len)
 	st->changed = true;
 }
 
-/* Add a copy of s[0..len) to *list, once. */
+/* Add a copy of s[0..len) to *list, once; list may be NULL. */
 static void
-collect_secret(MaskState *st, List **list, const char *s, int len)
+collect_secret(List **list, const char *s, int len)
 {
 	ListCell   *lc;
 
@@ -1170,7 +1181,8 @@ replace_known(const char *text, List *secrets, List *bare, int *pos)
 			const char *v = lfirst(lc);
 			int			n = strlen(v);
 
-			if (n <= matched || i + n > len || memcmp(text + i, v, n) != 0)
+			if (n < MIN_KNOWN_LEN || n <= matched || i + n > len ||
+				memcmp(text + i, v, n) != 0)
 				continue;
 			if (is_ident_char((unsigned char) v[0]) && i > 0 &&
 				is_ident_char((unsigned char) text[i - 1]))
