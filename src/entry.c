@@ -569,6 +569,7 @@ migrate_mask(PG_FUNCTION_ARGS)
 {
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
+	mg_mask_activity();
 	PG_RETURN_TEXT_P(cstring_to_text(mg_mask_secrets(sql)));
 }
 
@@ -599,10 +600,16 @@ arg_text_or_null(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-/* Connect to SPI for the bookkeeping statements; pair with finish_spi. */
+/*
+ * Connect to SPI for the bookkeeping statements; pair with finish_spi.
+ * Every function that works on a project starts here, so this is also
+ * where pg_stat_activity stops showing a password the caller's statement
+ * holds (mask.c).
+ */
 static void
 connect_spi(void)
 {
+	mg_mask_activity();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 }

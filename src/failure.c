@@ -77,9 +77,10 @@
  *
  * Secrets.  The error comes from mg_in_subtransaction, which masks every
  * error it hands back (mask.c), and a script's errors are masked with the
- * script's own secrets before that (executor.c, script.c, validate.c); so
- * the message and detail copied into the row are masked already, and the
- * row never holds more than the caller saw.
+ * script's own secrets before that (executor.c, script.c, validate.c); the
+ * copy that goes into the row is masked once more, which changes nothing
+ * there and covers any other path: the row never holds more than the
+ * caller saw.
  *
  *-------------------------------------------------------------------------
  */
@@ -106,6 +107,7 @@
 #include "catalog.h"
 #include "failure.h"
 #include "history.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
 #include "subxact.h"
@@ -166,12 +168,13 @@ typedef struct FailureShared
 typedef struct Recording
 {
 	const MgFailure *failure;
-	const ErrorData *edata;		/* the error, masked by mg_in_subtransaction */
+	const ErrorData *edata;		/* masked copy */
 	int			statement;
 	int			line;
 } Recording;
 
 static bool can_record(void);
+static ErrorData *masked_copy(const ErrorData *edata);
 static void record(void *arg);
 static dsm_segment *fill_segment(const Recording *rec);
 static void wait_for_recorder(dsm_segment *seg, BackgroundWorkerHandle *handle);
@@ -219,7 +222,7 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 		return;
 
 	rec.failure = failure;
-	rec.edata = edata;
+	rec.edata = masked_copy(edata);
 	(void) mg_script_error_position(failure->revision, failure->down,
 									edata->sqlerrcode, &rec.statement, &rec.line);
 
@@ -259,6 +262,31 @@ static bool
 can_record(void)
 {
 	return !RecoveryInProgress() && !XactReadOnly;
+}
+
+/*
+ * A copy of edata's strings that may be changed, with the secrets in its
+ * message and detail masked.
+ */
+static ErrorData *
+masked_copy(const ErrorData *edata)
+{
+	ErrorData  *copy = palloc0(sizeof(ErrorData));
+
+	copy->elevel = edata->elevel;
+	copy->sqlerrcode = edata->sqlerrcode;
+	copy->message = edata->message ? pstrdup(edata->message) : pstrdup("");
+	copy->detail = edata->detail ? pstrdup(edata->detail) : NULL;
+	copy->hint = edata->hint ? pstrdup(edata->hint) : NULL;
+	copy->context = edata->context ? pstrdup(edata->context) : NULL;
+	copy->internalquery = edata->internalquery ? pstrdup(edata->internalquery) : NULL;
+
+	/*
+	 * An error out of mg_in_subtransaction is masked already; masking again
+	 * changes nothing there and covers any other path.
+	 */
+	mg_mask_error(copy);
+	return copy;
 }
 
 /*
