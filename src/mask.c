@@ -49,8 +49,11 @@
  *	  script is parsed (validation) or run (executor) and masks the copy
  *	  before handing it on; the executor and validation then mask it again
  *	  with the script's own secrets (mg_mask_error_script), which catches a
- *	  secret quoted bare in a syntax error.  mg_script_parse masks a parse
- *	  error raised outside a subtransaction before re-throwing it.  So an
+ *	  secret quoted bare in a syntax error.  mg_script_parse, and the
+ *	  registry's checksum of a script being registered, mask an error of
+ *	  the parser or lexer raised outside a subtransaction before
+ *	  re-throwing it (mg_mask_rethrow): the lexer's "at or near" quotes
+ *	  the rest of the script.  So an
  *	  error leaves pg_migrate already masked: a caller's EXCEPTION block,
  *	  GET STACKED DIAGNOSTICS, a failure recorded in the history and the
  *	  client all see the masked text, whatever log_min_messages says.
