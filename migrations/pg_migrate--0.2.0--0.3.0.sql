@@ -99,3 +99,47 @@ COMMENT ON FUNCTION migrate_check(text) IS
 'returns "ok: ..." when the project is at head with no drift; otherwise raises an error naming every problem, so that a scheduled job fails';
 
 REVOKE ALL ON FUNCTION migrate_check(text) FROM PUBLIC;
+-- Secrets: pg_migrate masks passwords in every message, history row and
+-- server log line; migrate_mask shows what it masks in a given text.
+--
+CREATE FUNCTION migrate_mask(sql text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_mask'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION migrate_mask(text) IS
+'the text with every password (ROLE ... PASSWORD, OPTIONS (password ...), connection URIs and password=) replaced by ****, as pg_migrate masks messages, history and log lines';
+
+REVOKE ALL ON FUNCTION migrate_mask(text) FROM PUBLIC;
+
+--
+-- Failure history.  A failed migrate_upgrade or migrate_downgrade rolls
+-- back, yet leaves one row in the history, written by a background worker
+-- in a transaction of its own (src/failure.c): event "upgrade failed" or
+-- "downgrade failed", with the failing revision, the number and line of
+-- the failing statement in its script, the error's SQLSTATE and message
+-- (secrets masked; its detail goes to "detail").  The columns are null in
+-- every other row.
+--
+ALTER TABLE migrate.history
+    ADD COLUMN sqlstate text,
+    ADD COLUMN message text,
+    ADD COLUMN statement integer,
+    ADD COLUMN line integer;
+
+-- migrate_history returns the new columns, after the old ones.
+DROP FUNCTION migrate_history(integer, text);
+CREATE FUNCTION migrate_history(
+    "limit" integer DEFAULT 100,
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (id bigint, event text, revision text, target text,
+               checksum text, previous_checksum text,
+               started_at timestamptz, finished_at timestamptz,
+               duration interval, statements integer, attempts integer,
+               role name, application_name text, backend_pid integer,
+               detail text, sqlstate text, message text,
+               statement integer, line integer)
+AS 'MODULE_PATHNAME', 'migrate_history'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_history(integer, text) IS
+'the audit log, newest first, failed upgrades and downgrades included';
+REVOKE ALL ON FUNCTION migrate_history(integer, text) FROM PUBLIC;

@@ -46,6 +46,7 @@ typedef enum MgCatalogQuery
 	MGQ_SYNCED_FOLDER,
 	MGQ_SET_SYNCED_FOLDER,
 	MGQ_PROJECTS,
+	MGQ_INSERT_FAILURE,
 	MGQ__COUNT
 } MgCatalogQuery;
 

@@ -44,6 +44,7 @@
 #define ERRCODE_MG_BAD_FILES			MAKE_SQLSTATE('M','G','0','2','3')
 #define ERRCODE_MG_NOT_AT_HEAD			MAKE_SQLSTATE('M','G','0','2','4')
 #define ERRCODE_MG_NO_REVISIONS		MAKE_SQLSTATE('M','G','0','2','5')
+#define ERRCODE_MG_FAILURE_NOT_RECORDED	MAKE_SQLSTATE('M','G','0','2','6')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128

@@ -30,6 +30,7 @@
 #include "checksum.h"
 #include "history.h"
 #include "lock.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "reader.h"
 #include "registry.h"
@@ -95,6 +96,8 @@ static void record_event(const char *project, const char *role, const char *even
 						 TimestampTz started);
 static MgHistoryEntry *history_of_records(const MgAppliedRecord *records, int n,
 										  const char *event);
+static void log_records(const char *project, const MgAppliedRecord *records, int n,
+						bool applied);
 static void write_synced(const char *project, const char *role, const MgRegistration *regs,
 						 const Existing *olds, const Decision *ds, char **checksums, int n);
 
@@ -263,6 +266,7 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 	mg_history_record(state->project, target, role,
 					  history_of_records(records, n, "upgrade"), n);
 	mg_owner_end(&scope);
+	log_records(state->project, records, n, true);
 }
 
 /*
@@ -329,6 +333,7 @@ mg_registry_record_reverted(const MgState *state, const char *target, const char
 	mg_history_record(state->project, target, role,
 					  history_of_records(records, n, "downgrade"), n);
 	mg_owner_end(&scope);
+	log_records(state->project, records, n, false);
 }
 
 /*
@@ -356,6 +361,21 @@ history_of_records(const MgAppliedRecord *records, int n, const char *event)
 		entries[i].attempts = r->attempts;
 	}
 	return entries;
+}
+
+/*
+ * Queue the server log line of each record (history.c), written when the
+ * transaction commits: applied by an upgrade, or else reverted.
+ */
+static void
+log_records(const char *project, const MgAppliedRecord *records, int n, bool applied)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		mg_history_log_revision(applied, project, records[i].rev->id,
+								records[i].started, records[i].finished,
+								records[i].attempts);
 }
 
 /*
@@ -1015,19 +1035,32 @@ record_event(const char *project, const char *role, const char *event,
 	mg_history_record(project, NULL, role, &entry, 1);
 }
 
-/* The checksum of up, with a context line if the lexer rejects it. */
+/*
+ * The checksum of up, with a context line if the lexer rejects it, and the
+ * script's secrets masked in that error (the lexer's "at or near" quotes
+ * the rest of the script).
+ */
 static char *
 checksum_in_context(const char *project, const char *revision, const char *up)
 {
 	MgScript	script = {0};
 	MgScriptErrorContext ctx;
-	char	   *checksum;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	char	   *checksum = NULL;
 
 	script.project = project;
 	script.revision = revision;
 	script.sql = up;
 	mg_script_context_push(&ctx, &script);
-	checksum = mg_script_checksum(up);
+	PG_TRY();
+	{
+		checksum = mg_script_checksum(up);
+	}
+	PG_CATCH();
+	{
+		mg_mask_rethrow(oldcontext, up);
+	}
+	PG_END_TRY();
 	mg_script_context_pop(&ctx);
 	return checksum;
 }

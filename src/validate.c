@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
+#include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
 #include "subxact.h"
@@ -164,8 +165,9 @@ mg_validate_applied(const MgState *state)
  * report those that do not parse, hold a refused statement, or need the
  * per-revision runner.  An applied revision whose checksum is the one it
  * was applied with ran as it is, so it is not parsed again.  Each parse
- * runs in a subtransaction, so that its error can be caught and listed,
- * and in a memory context reset after it.
+ * runs in a subtransaction, so that its error can be caught and listed
+ * (with the script's secrets masked), and in a memory context reset after
+ * it.
  */
 List *
 mg_validate_scripts(MgState *state)
@@ -198,6 +200,8 @@ mg_validate_scripts(MgState *state)
 		MemoryContextSwitchTo(parsecontext);
 		edata = mg_in_subtransaction(parse_script, &work);
 		MemoryContextSwitchTo(oldcontext);
+		if (edata != NULL)
+			mg_mask_error_script(edata, rev->up);
 
 		if (edata != NULL)
 			problems = add_problem(problems, "error", rev->id, "invalid script",
@@ -255,6 +259,25 @@ mg_raise_first_error(List *problems)
 				 errdetail_internal("%s", p->detail),
 				 p->hint ? errhint("%s", p->hint) : 0));
 	}
+}
+
+/*
+ * The revision the error mg_raise_first_error would raise is about; NULL
+ * when it is about the whole project, or when there is no error.
+ */
+const char *
+mg_first_error_revision(List *problems)
+{
+	ListCell   *lc;
+
+	foreach(lc, problems)
+	{
+		MgProblem  *p = lfirst(lc);
+
+		if (strcmp(p->severity, "error") == 0)
+			return p->revision;
+	}
+	return NULL;
 }
 
 /* Append a problem to problems; the strings are not copied. */
