@@ -68,8 +68,8 @@
  * pg_migrate.script_timeout, a query cancel.  When no worker slot is free
  * (max_worker_processes), no dynamic shared memory segment is left, the
  * worker fails or does not finish in time, or a query cancel interrupts
- * the wait, the caller gets a WARNING that the failure was not recorded (or
- * not confirmed), and then the original error, unchanged.  A backend that
+ * the wait, the caller gets a WARNING (SQLSTATE MG026) that the failure was
+ * not recorded (or not confirmed), and then the original error, unchanged.  A backend that
  * dies (terminated, crashed, client gone: FATAL or worse) records nothing
  * of what it was running, since it never gets to catch the error; a
  * backend terminated while it waits for the worker leaves the row to the
