@@ -54,26 +54,26 @@
  * standbys (synchronous_commit = local): a recorder stuck on an absent
  * standby would hold a worker slot for nothing.
  *
- * Edge cases.  No row, and no worker, for a call refused before it began
- * (the arguments, checked by entry.c; then, before the subtransaction,
- * lock.c's refusals of the call's context: a call from inside a migration
- * script, MG017, whose own failure the outer migration records; a
- * standby, MG014, where nothing can be written; a read-only transaction,
- * MG015, which asked for no writes; an isolation level above READ
- * COMMITTED, MG016): nothing was tried, and they depend only on how the
- * call was made, not on the database.  Everything from
- * the wait for the migration lock on is recorded: the lock wait timing
- * out, validation (drift, a syntax error, a graph problem, an unknown
- * target), a failing script statement, lock retries running out,
+ * Edge cases.  No row, and no worker, for a call refused before it began:
+ * its arguments (entry.c), then, before the subtransaction, lock.c's
+ * refusals of the call's context: a call from inside a migration script
+ * (MG017; the outer migration records its own failure), a standby (MG014;
+ * nothing can be written there), a read-only transaction (MG015; it asked
+ * for no writes), an isolation level above READ COMMITTED (MG016).
+ * Nothing was tried, and they depend only on how the call was made.  Dry
+ * runs record nothing either.  Everything from the wait for the migration
+ * lock on is recorded: the lock wait timing out, validation (drift, a
+ * syntax error, a graph problem, a target the registry cannot resolve), a
+ * failing script statement, lock retries running out,
  * pg_migrate.script_timeout, a query cancel.  When no worker slot is free
  * (max_worker_processes), no dynamic shared memory segment is left, the
  * worker fails or does not finish in time, or a query cancel interrupts
- * the wait, the caller gets a WARNING that the failure was not recorded (or
- * not confirmed), and then the original error, unchanged.  A backend that
- * dies (terminated, crashed, client gone: FATAL or worse) records nothing
- * of what it was running, since it never gets to catch the error; a
- * backend terminated while it waits for the worker leaves the row to the
- * worker, which writes it.
+ * the wait, the caller gets a WARNING (SQLSTATE MG026) that the failure
+ * was not recorded (or not confirmed), then the original error, unchanged.
+ * A backend that dies (terminated, crashed, client gone: FATAL or worse)
+ * records nothing of what it was running, since it never gets to catch
+ * the error; a backend terminated while it waits for the worker leaves the
+ * row to the worker, which writes it.
  *
  * Secrets.  The error comes from mg_in_subtransaction, which masks every
  * error it hands back (mask.c), and a script's errors are masked with the

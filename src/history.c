@@ -137,7 +137,6 @@ mg_history_record_failure(const MgFailureRow *row)
 	Datum		values[16];
 	char		nulls[16];
 	bool		isnull;
-	int			i;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = CStringGetTextDatum(row->project);
@@ -164,9 +163,6 @@ mg_history_record_failure(const MgFailureRow *row)
 	nulls[14] = row->statement <= 0 ? 'n' : ' ';
 	values[15] = Int32GetDatum(row->line);
 	nulls[15] = row->line <= 0 ? 'n' : ' ';
-	for (i = 0; i < 16; i++)
-		if (nulls[i] == 'n')
-			values[i] = (Datum) 0;
 
 	mg_catalog_exec(MGQ_INSERT_FAILURE, values, nulls);
 }
