@@ -112,6 +112,7 @@ extern bool query_send(const char *what, const char *sql,
 					   int nparams, const char *const *params);
 extern PGresult *query_wait(const char *what);
 extern const char *query_error_sqlstate(void);
+extern const char *query_error_message(void);
 extern void query_rollback_quietly(void);
 
 /* sync.c */

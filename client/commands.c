@@ -461,81 +461,24 @@ static int
 cmd_check(const ClientOptions *opts)
 {
 	const char *params[1] = {opts->project};
-	const char *p = opts->project != NULL ? "project => $1" : "";
+	char	   *sql = with_project(opts, "SELECT migrate_check(", 1, ")");
 	PGresult   *res;
-	char	   *sql;
 	char	   *message;
-	bool		ok = false;
-	int			applied,
-				pending,
-				drifted,
-				errors;
-	const char *project;
-	char	   *applied_heads;
-	char	   *registry_heads;
-	bool		at_heads;
+	int			status;
 
-	sql = psprintf("WITH v AS MATERIALIZED (SELECT * FROM migrate_validate(%s)),"
-				   " s AS MATERIALIZED (SELECT * FROM migrate_status(%s))"
-				   " SELECT s.project, s.applied_heads, s.registry_heads,"
-				   " s.applied, s.pending, s.drifted,"
-				   " (SELECT count(*) FROM v WHERE v.severity = 'error') AS errors,"
-				   " (SELECT coalesce(v.revision || ': ', '') || v.problem"
-				   "         || coalesce(' (' || v.detail || ')', '')"
-				   "    FROM v WHERE v.severity = 'error' LIMIT 1) AS first_error,"
-				   " (SELECT array_agg(h ORDER BY h) FROM unnest(s.applied_heads) h)"
-				   "   IS NOT DISTINCT FROM"
-				   " (SELECT array_agg(h ORDER BY h) FROM unnest(s.registry_heads) h) AS at_heads"
-				   " FROM s", p, p);
 	res = query_run("the check", sql, opts->project != NULL ? 1 : 0, params);
-	if (res == NULL)
-		return failure_status(false);
-	if (PQntuples(res) != 1)
+	if (res != NULL)
 	{
+		message = pg_strdup(PQgetvalue(res, 0, 0));
+		status = EXIT_OK;
 		PQclear(res);
-		out_message("ERROR", "migrate_status() returned no row");
-		out_set_client_error("migrate_status() returned no row");
-		return EXIT_FAILED;
 	}
-	project = PQgetvalue(res, 0, 0);
-	applied_heads = human_list(PQgetvalue(res, 0, 1));
-	registry_heads = human_list(PQgetvalue(res, 0, 2));
-	applied = atoi(PQgetvalue(res, 0, 3));
-	pending = atoi(PQgetvalue(res, 0, 4));
-	drifted = atoi(PQgetvalue(res, 0, 5));
-	errors = atoi(PQgetvalue(res, 0, 6));
-	at_heads = PQgetvalue(res, 0, 8)[0] == 't';
-
-	if (drifted > 0)
-		message = psprintf("not ok: project %s: %d applied revision%s changed since applied (drift)%s%s",
-						   project, drifted, drifted == 1 ? " has" : "s have",
-						   PQgetisnull(res, 0, 7) ? "" : "; ",
-						   PQgetisnull(res, 0, 7) ? "" : PQgetvalue(res, 0, 7));
-	else if (errors > 0)
-		message = psprintf("not ok: project %s: %d validation error%s; the first: %s",
-						   project, errors, errors == 1 ? "" : "s",
-						   PQgetvalue(res, 0, 7));
-	else if (pending > 0)
-		message = psprintf("not ok: project %s: %d revision%s pending (at %s, head %s)",
-						   project, pending, pending == 1 ? "" : "s",
-						   applied_heads, registry_heads);
-	else if (!at_heads)
-		message = psprintf("not ok: project %s: not at head (applied heads %s, registry heads %s)",
-						   project, applied_heads, registry_heads);
 	else
 	{
-		ok = true;
-		if (applied == 0)
-			message = psprintf("ok: project %s has no revisions registered", project);
-		else
-			message = psprintf("ok: project %s at %s %s (%d applied, nothing pending, no drift)",
-							   project, strchr(applied_heads, ',') ? "heads" : "head",
-							   applied_heads, applied);
+		message = psprintf("not ok: %s", query_error_message());
+		status = failure_status(false);
 	}
-
 	out_field_string("message", message);
-	out_field_raw("status", out_row_json(res, 0));
 	out_line("%s", message);
-	PQclear(res);
-	return ok ? EXIT_OK : EXIT_FAILED;
+	return status;
 }

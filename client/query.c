@@ -39,6 +39,7 @@ static PGcancel *volatile cancel_handle = NULL;
 static PGconn *conn = NULL;
 static const ClientOptions *options = NULL;
 static char last_sqlstate[6] = "";
+static char *last_message = NULL;
 
 static void handle_signal(int signo);
 static void notice_receiver(void *arg, const PGresult *res);
@@ -201,6 +202,13 @@ query_error_sqlstate(void)
 	return last_sqlstate;
 }
 
+/* The primary message of the last failed query_run's error, or "". */
+const char *
+query_error_message(void)
+{
+	return last_message != NULL ? last_message : "";
+}
+
 /* End the transaction the client opened, if any, undoing it. */
 void
 query_rollback_quietly(void)
@@ -265,6 +273,9 @@ report_error(const PGresult *res)
 	}
 	if (sqlstate != NULL)
 		strlcpy(last_sqlstate, sqlstate, sizeof(last_sqlstate));
+	if (last_message != NULL)
+		pg_free(last_message);
+	last_message = pg_strdup(primary);
 
 	initStringInfo(&text);
 	if (sqlstate != NULL)

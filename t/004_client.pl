@@ -190,8 +190,11 @@ my $dir = write_folder(
 
 {
 	my ($out, $err) = client_is(1, 'check with pending revisions', '-d', $app, 'check');
-	like($out, qr/^not ok: project default: 3 revisions pending/, 'check says why, in one line');
+	like($out, qr/^not ok: project "default" has 3 pending revisions$/,
+		'check says why, in one line: migrate_check()\'s message');
 	is(scalar(split /\n/, $out), 1, 'one line');
+	like($err, qr/MG024: .*\n.*DETAIL:  Pending revisions, in the order an upgrade applies them: 0001_users, 0002_orders, 0003_names\./,
+		'stderr has the whole error, with the pending revisions');
 }
 
 {
@@ -209,7 +212,7 @@ my $dir = write_folder(
 	like($out, qr/nothing to do: already at head/, 'a second up has nothing to do');
 	like($err, qr/holds this folder as it is/, 'and neither parses nor compares the folder');
 	($out, $err) = client_is(0, 'check at head', '-d', $app, 'check');
-	like($out, qr/^ok: project default at head 0003_names \(3 applied, nothing pending, no drift\)$/,
+	like($out, qr/^ok: project "default" at head 0003_names \(3 applied, none pending, no drift\)$/,
 		'check says ok in one line');
 	($out, $err) = client_is(0, 'status', '-d', $app, 'status');
 	like($out, qr/^pending\s+0$/m,                  'status shows the counts');
@@ -369,7 +372,7 @@ for my $cmd ([ 'status' ], [ 'check' ], [ 'history' ], [ 'validate' ],
 	is($node->safe_psql($db, 'SELECT count(*) FROM migrate_sources()'),
 		'0', 'and registers nothing');
 	($out, $err) = client_is(1, 'check --dir', '-d', $db, 'check', '--dir', $dir);
-	like($out, qr/^not ok: project default: 3 revisions pending/, 'check --dir checks the folder');
+	like($out, qr/^not ok: project "default" has 3 pending revisions$/, 'check --dir checks the folder');
 	($out, $err) = client_is(0, 'up --dry-run --dir', '-d', $db, 'up', '--dry-run', '--dir', $dir);
 	like($out, qr/would apply 3 revisions/, 'up --dry-run is plan');
 	client_is(0, 'validate --dir', '-d', $db, 'validate', '--dir', $dir);
@@ -394,7 +397,7 @@ for my $cmd ([ 'status' ], [ 'check' ], [ 'history' ], [ 'validate' ],
 	is($node->safe_psql($db, "SELECT applied FROM migrate_status('default')"),
 		'0', 'and no other');
 	my ($out) = client_is(0, '--project check', '-d', $db, '--project', 'billing', 'check');
-	like($out, qr/^ok: project billing/, 'every command takes it');
+	like($out, qr/^ok: project "billing"/, 'every command takes it');
 }
 
 # --------------------------------------------------- cannot connect: 3
