@@ -42,6 +42,7 @@
 #define ERRCODE_MG_MISSING_DOWN_SCRIPT	MAKE_SQLSTATE('M','G','0','2','1')
 #define ERRCODE_MG_NOT_APPLIED			MAKE_SQLSTATE('M','G','0','2','2')
 #define ERRCODE_MG_BAD_FILES			MAKE_SQLSTATE('M','G','0','2','3')
+#define ERRCODE_MG_LINT					MAKE_SQLSTATE('M','G','0','3','0')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128
@@ -56,6 +57,9 @@ extern int	pg_migrate_retry_delay;
 extern int	pg_migrate_retry_max_delay;
 extern int	pg_migrate_script_timeout;
 extern char *pg_migrate_directory;
+extern int	pg_migrate_lint;
+extern int	pg_migrate_lint_large_table;
+extern int	pg_migrate_lint_large_table_size;
 
 /* naming rules, in pg_migrate.c */
 extern void mg_check_revision_id(const char *id, const char *what);
