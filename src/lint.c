@@ -358,8 +358,8 @@ mg_lint_script(MgLint *lint, const MgScript *script, bool nontransactional)
 		if (st.findings == NIL && st.rel != NULL && OidIsValid(st.rel->relid) &&
 			st.lockmode >= ShareUpdateExclusiveLock)
 			add_finding(&st, "lock",
-						psprintf("%s takes a %s lock on %s%s%s",
-								 st.command, lock_names[st.lockmode], describe(st.rel),
+						psprintf("%s locks %s in %s mode%s%s",
+								 st.command, describe(st.rel), lock_names[st.lockmode],
 								 st.note ? ": " : "", st.note ? st.note : ""),
 						NULL);
 
@@ -530,8 +530,8 @@ lint_statement(LintStmt *st, Node *stmt)
 						st->rel = rel;
 					if (OidIsValid(rel->relid))
 						add_finding(st, "lock-table",
-									psprintf("LOCK TABLE takes a %s lock on \"%s\" until the whole upgrade commits",
-											 lock_names[l->mode], rel->name),
+									psprintf("LOCK TABLE locks \"%s\" in %s mode until the whole upgrade commits",
+											 rel->name, lock_names[l->mode]),
 									pstrdup("Every revision of an upgrade runs in one transaction, so the lock lasts until the last one is applied.  Let each statement take the lock it needs."));
 				}
 				break;
@@ -848,9 +848,17 @@ lint_add_constraint(LintStmt *st, Constraint *con)
 				for (i = 0; i < ((Form_pg_index) GETSTRUCT(tuple))->indnkeyatts; i++)
 				{
 					AttrNumber	attnum = ((Form_pg_index) GETSTRUCT(tuple))->indkey.values[i];
-					char	   *name = get_attname(rel->relid, attnum, true);
+					HeapTuple	atttuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rel->relid),
+														   Int16GetDatum(attnum));
+					char	   *name;
+					bool		notnull;
 
-					if (name != NULL && !not_null_implied(st->lint, rel->relid, attnum, name))
+					if (!HeapTupleIsValid(atttuple))
+						continue;
+					name = pstrdup(NameStr(((Form_pg_attribute) GETSTRUCT(atttuple))->attname));
+					notnull = ((Form_pg_attribute) GETSTRUCT(atttuple))->attnotnull;
+					ReleaseSysCache(atttuple);
+					if (!notnull && !not_null_implied(st->lint, rel->relid, attnum, name))
 					{
 						add_finding(st, "set-not-null",
 									psprintf("PRIMARY KEY USING INDEX sets column \"%s\" NOT NULL, which scans %s under an ACCESS EXCLUSIVE lock",
@@ -878,6 +886,7 @@ lint_validate(LintStmt *st, const char *conname)
 {
 	LintRel    *rel = st->rel;
 	LintCheck  *check;
+	HeldLock   *held = NULL;
 	ListCell   *lc;
 
 	if (!OidIsValid(rel->relid))
@@ -901,17 +910,23 @@ lint_validate(LintStmt *st, const char *conname)
 		return;
 	foreach(lc, st->lint->held)
 	{
-		HeldLock   *held = lfirst(lc);
+		HeldLock   *h = lfirst(lc);
 
-		if (held->relid == rel->relid && held->mode >= ShareLock)
-		{
-			add_finding(st, "validate-in-transaction",
-						psprintf("VALIDATE CONSTRAINT scans %s while the %s lock taken by statement %d of revision \"%s\" still blocks writes",
-								 describe(rel), lock_names[held->mode], held->statement,
-								 held->revision),
-						pstrdup("Locks last until the upgrade commits, and every pending revision is applied in one transaction.  Validate in a later upgrade: apply up to the revision before it first (migrate_upgrade(target => ...)), then the rest."));
-			return;
-		}
+		if (h->relid == rel->relid && h->mode >= ShareLock &&
+			(held == NULL || h->mode > held->mode))
+			held = h;
+	}
+	if (held != NULL)
+	{
+		add_finding(st, "validate-in-transaction",
+					strcmp(held->revision, st->script->revision) == 0 ?
+					psprintf("VALIDATE CONSTRAINT scans %s while the %s lock taken by statement %d still blocks writes",
+							 describe(rel), lock_names[held->mode], held->statement) :
+					psprintf("VALIDATE CONSTRAINT scans %s while the %s lock taken by statement %d of revision \"%s\" still blocks writes",
+							 describe(rel), lock_names[held->mode], held->statement,
+							 held->revision),
+					pstrdup("Locks last until the upgrade commits, and every pending revision is applied in one transaction.  Validate in a later upgrade: apply up to the revision before it first (migrate_upgrade(target => ...)), then the rest."));
+		return;
 	}
 	st->note = pstrdup("validation lets reads and writes through");
 }

@@ -118,10 +118,10 @@ mg_script_review(const char *project, const char *revision, const char *sql)
 	script->first_number = 1;
 	script->nontx_index = -1;
 
+	/* from here on the script is the text with meta-commands blanked out */
 	if (strchr(sql, '\\') != NULL)
-		work.sql = check_meta_commands(sql, &script->issues);
+		work.sql = script->sql = check_meta_commands(sql, &script->issues);
 
-	/* no error context: the cursor position must stay where the lexer put it */
 	edata = mg_in_subtransaction(raw_parse_work, &work);
 	if (edata != NULL)
 	{
@@ -138,13 +138,27 @@ mg_script_review(const char *project, const char *revision, const char *sql)
 	return script;
 }
 
-/* The subtransaction's work for mg_script_review: the raw parse. */
+/*
+ * The subtransaction's work for mg_script_review: the raw parse, with no
+ * error context, since a caller's context (a SQL function's, say) would
+ * move a syntax error's cursor position to its own query.
+ */
 static void
 raw_parse_work(void *arg)
 {
 	RawParseWork *work = arg;
+	ErrorContextCallback *save = error_context_stack;
 
-	work->stmts = raw_parser(work->sql, RAW_PARSE_DEFAULT);
+	error_context_stack = NULL;
+	PG_TRY();
+	{
+		work->stmts = raw_parser(work->sql, RAW_PARSE_DEFAULT);
+	}
+	PG_FINALLY();
+	{
+		error_context_stack = save;
+	}
+	PG_END_TRY();
 }
 
 /*
