@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "downgrade.h"
 #include "lint.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "registry.h"
 #include "stamp.h"
@@ -46,6 +47,7 @@ PG_FUNCTION_INFO_V1(migrate_history);
 PG_FUNCTION_INFO_V1(migrate_validate);
 PG_FUNCTION_INFO_V1(migrate_lint);
 PG_FUNCTION_INFO_V1(migrate_lint_revision);
+PG_FUNCTION_INFO_V1(migrate_mask);
 
 static const char *arg_project(FunctionCallInfo fcinfo, int argno);
 static const char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
@@ -642,6 +644,17 @@ put_findings(FunctionCallInfo fcinfo, List *findings)
 		nulls[10] = f->relation == NULL || f->size < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+/*
+ * migrate_mask(sql): sql with its secrets masked, as every message is
+ */
+Datum
+migrate_mask(PG_FUNCTION_ARGS)
+{
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(mg_mask_secrets(sql)));
 }
 
 /* The project argument, resolved and checked. */

@@ -33,6 +33,10 @@
  * attempts and pauses together, with a timer that cancels the running
  * statement like statement_timeout does.
  *
+ * While scripts run, every message the client receives passes through
+ * mask.c's hook, which masks passwords (a script's RAISE NOTICE quoting a
+ * connection URI), and an error of a script leaves here masked.
+ *
  * While scripts run, the backend's pg_stat_activity query text shows the
  * progress, and a client that disconnects is noticed within a second
  * (client_connection_check_interval, turned on for the run when it is
@@ -70,6 +74,7 @@
 
 #include "executor.h"
 #include "lock.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "subxact.h"
 
@@ -117,6 +122,7 @@ mg_execute_plan(MgRun *runs, int n)
 {
 	MemoryContext runcontext;
 	MemoryContext oldcontext = CurrentMemoryContext;
+	int			masklevel;
 	int			i;
 
 	runcontext = AllocSetContextCreate(CurrentMemoryContext,
@@ -124,6 +130,7 @@ mg_execute_plan(MgRun *runs, int n)
 									   ALLOCSET_DEFAULT_SIZES);
 	mg_lock_mark_migration(true);
 	executor_begin();
+	masklevel = mg_mask_messages_begin();
 	PG_TRY();
 	{
 		for (i = 0; i < n; i++)
@@ -143,6 +150,7 @@ mg_execute_plan(MgRun *runs, int n)
 	}
 	PG_FINALLY();
 	{
+		mg_mask_messages_end(masklevel);
 		executor_end();
 		mg_lock_mark_migration(false);
 	}
@@ -320,7 +328,8 @@ execute_run(MgRun *run)
  * One attempt: the script's statements in a subtransaction.  The parse
  * trees are copied first, because running a statement may scribble on
  * its tree and a retry needs them intact.  Returns the error of a failed
- * attempt, after its rollback.
+ * attempt, after its rollback, with the script's secrets masked wherever
+ * it quotes them.
  */
 static ErrorData *
 run_attempt(MgRun *run)
@@ -329,6 +338,8 @@ run_attempt(MgRun *run)
 
 	edata = mg_in_subtransaction(run_script, run);
 	mg_lock_probe_stop();
+	if (edata != NULL)
+		mg_mask_error_script(edata, run->script->sql);
 	return edata;
 }
 

@@ -93,6 +93,7 @@
 #include "utils/typcache.h"
 
 #include "lint.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "subxact.h"
 
@@ -1731,10 +1732,12 @@ apply_ignores(LintStmt *st, List *ignores)
 }
 
 /*
- * A message as it may be shown: secrets in it masked.
+ * A message as it may be shown: secrets in it masked (mask.c).  Messages
+ * quote the script (a meta-command line, a syntax error's token) and
+ * names from it.
  */
 static char *
 mask(const char *text)
 {
-	return pstrdup(text);
+	return mg_mask_secrets(text);
 }

@@ -6,8 +6,9 @@
  *	  are in reader.c, which the client program shares).
  *
  * _PG_init reads as the table of contents of the module: the GUCs first,
- * then nothing else, because every subsystem keeps its state per call and
- * needs no initialisation of its own yet (the executor's and the lock's
+ * then the one subsystem that needs initialising, masking (mask.c), whose
+ * emit_log_hook masks secrets in every message of the session.  The other
+ * subsystems keep their state per call (the executor's and the lock's
  * timers are registered on first use: a library preloaded into the
  * postmaster cannot register timeouts there).
  *
@@ -21,6 +22,7 @@
 #include "utils/guc.h"
 
 #include "lint.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "reader.h"
 
@@ -51,7 +53,8 @@ void		_PG_init(void);
 static bool check_project(char **newval, void **extra, GucSource source);
 
 /*
- * Module load: define the GUCs under the reserved pg_migrate prefix.
+ * Module load: define the GUCs under the reserved pg_migrate prefix, then
+ * install the masking hook.
  */
 void
 _PG_init(void)
@@ -157,6 +160,8 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_migrate");
+
+	MaskInit();
 }
 
 /*

@@ -30,6 +30,7 @@
 #include "checksum.h"
 #include "history.h"
 #include "lock.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "reader.h"
 #include "registry.h"
@@ -971,19 +972,32 @@ record_event(const char *project, const char *role, const char *event,
 	mg_history_record(project, NULL, role, &entry, 1);
 }
 
-/* The checksum of up, with a context line if the lexer rejects it. */
+/*
+ * The checksum of up, with a context line if the lexer rejects it, and the
+ * script's secrets masked in that error (the lexer's "at or near" quotes
+ * the rest of the script).
+ */
 static char *
 checksum_in_context(const char *project, const char *revision, const char *up)
 {
 	MgScript	script = {0};
 	MgScriptErrorContext ctx;
-	char	   *checksum;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	char	   *checksum = NULL;
 
 	script.project = project;
 	script.revision = revision;
 	script.sql = up;
 	mg_script_context_push(&ctx, &script);
-	checksum = mg_script_checksum(up);
+	PG_TRY();
+	{
+		checksum = mg_script_checksum(up);
+	}
+	PG_CATCH();
+	{
+		mg_mask_rethrow(oldcontext, up);
+	}
+	PG_END_TRY();
 	mg_script_context_pop(&ctx);
 	return checksum;
 }

@@ -46,6 +46,7 @@
 #include "parser/scanner.h"
 #include "tcop/utility.h"
 
+#include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
 #include "subxact.h"
@@ -56,6 +57,7 @@ typedef struct RawParseWork
 	List	   *stmts;			/* the result */
 } RawParseWork;
 
+static void parse_and_check(MgScript *script, MgScriptErrorContext *ctx);
 static char *check_meta_commands(const char *sql, List **issues);
 static void classify(MgScript *script, MgScriptErrorContext *ctx, bool review);
 static void check_transaction_control(MgScript *script, MgScriptErrorContext *ctx,
@@ -72,12 +74,14 @@ static int	char_to_byte(const char *sql, int chars);
 /*
  * Parse sql, the up script (or with down, the down script) of revision in
  * project, and classify it.  Raises an error for anything no runner can
- * run.  The result lives in CurrentMemoryContext.
+ * run, with the script's secrets masked (the parser's "at or near" quotes
+ * the script).  The result lives in CurrentMemoryContext.
  */
 MgScript *
 mg_script_parse(const char *project, const char *revision, const char *sql, bool down)
 {
 	MgScript   *script = palloc0(sizeof(MgScript));
+	MemoryContext oldcontext = CurrentMemoryContext;
 	MgScriptErrorContext ctx;
 
 	script->project = project;
@@ -88,15 +92,33 @@ mg_script_parse(const char *project, const char *revision, const char *sql, bool
 	script->nontx_index = -1;
 
 	mg_script_context_push(&ctx, script);
+	PG_TRY();
+	{
+		parse_and_check(script, &ctx);
+	}
+	PG_CATCH();
+	{
+		mg_mask_rethrow(oldcontext, sql);
+	}
+	PG_END_TRY();
+	mg_script_context_pop(&ctx);
+	return script;
+}
+
+/*
+ * mg_script_parse's work: parse script->sql into script->stmts, refuse
+ * what no runner can run, and find the first non-transactional statement.
+ */
+static void
+parse_and_check(MgScript *script, MgScriptErrorContext *ctx)
+{
+	const char *sql = script->sql;
 
 	if (strchr(sql, '\\') != NULL)
 		check_meta_commands(sql, NULL);
 
 	script->stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
-	classify(script, &ctx, false);
-
-	mg_script_context_pop(&ctx);
-	return script;
+	classify(script, ctx, false);
 }
 
 /*
@@ -125,6 +147,7 @@ mg_script_review(const char *project, const char *revision, const char *sql)
 	edata = mg_in_subtransaction(raw_parse_work, &work);
 	if (edata != NULL)
 	{
+		mg_mask_error_script(edata, sql);
 		add_issue(script, "syntax-error", -1,
 				  edata->cursorpos > 0 ? char_to_byte(work.sql, edata->cursorpos - 1) : -1,
 				  pstrdup(edata->message),

@@ -11,8 +11,11 @@
  * carry on.  Locks the work took survive a commit (they pass to the parent)
  * and are released by a rollback.
  *
- * This file is a leaf: it knows the transaction machinery and nothing of
- * pg_migrate.
+ * The error handed back has its secrets masked (mask.c): every error of a
+ * user's script, parsed or run, passes here.
+
+ * This file is a leaf: it knows the transaction machinery and masking,
+ * and nothing else of pg_migrate.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,13 +25,14 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
+#include "mask.h"
 #include "subxact.h"
 
 /*
  * Call work(arg) in a subtransaction.  Returns NULL when it succeeded (the
  * subtransaction is committed into the caller's transaction), else the
- * error, copied into the caller's memory context (the subtransaction is
- * rolled back).
+ * error, copied into the caller's memory context and with its secrets
+ * masked (the subtransaction is rolled back).
  */
 ErrorData *
 mg_in_subtransaction(MgSubxactWork work, void *arg)
@@ -58,5 +62,8 @@ mg_in_subtransaction(MgSubxactWork work, void *arg)
 	}
 	PG_END_TRY();
 
+	/* the error may quote the work's SQL: let no secret out (mask.c) */
+	if (edata != NULL)
+		mg_mask_error(edata);
 	return edata;
 }

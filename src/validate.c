@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "lint.h"
+#include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
 #include "subxact.h"
@@ -170,9 +171,9 @@ mg_validate_applied(const MgState *state)
  * its own, with the severity they would have for an upgrade: "error"
  * under pg_migrate.lint = error, else "warning".  An applied revision
  * whose checksum is the one it was applied with ran as it is, so it is not
- * parsed again.  Each parse
- * runs in a subtransaction, so that its error can be caught and listed,
- * and in a memory context reset after it.
+ * parsed again.  Each parse runs in a subtransaction, so that its error
+ * can be caught and listed (with the script's secrets masked), and in a
+ * memory context reset after it.
  */
 List *
 mg_validate_scripts(MgState *state)
@@ -205,6 +206,8 @@ mg_validate_scripts(MgState *state)
 		MemoryContextSwitchTo(parsecontext);
 		edata = mg_in_subtransaction(parse_script, &work);
 		MemoryContextSwitchTo(oldcontext);
+		if (edata != NULL)
+			mg_mask_error_script(edata, rev->up);
 
 		if (edata != NULL)
 			problems = add_problem(problems, "error", rev->id, "invalid script",
