@@ -280,6 +280,15 @@ SELECT * FROM lint($$CREATE INDEX
   ON big (n)$$);
 
 --
+-- secrets quoted by a finding are masked, as in every message
+--
+SELECT * FROM lint($$
+  \connect postgresql://app:hunter2@db.example.com/app
+  CREATE ROLE regress_lint_role PASSWORD hunter2 LOGIN;
+$$);
+SELECT * FROM lint('CREATE ROLE regress_lint_role PASSWORD hunter2 LOGIN');
+
+--
 -- bad input
 --
 SELECT * FROM migrate_lint(NULL);
