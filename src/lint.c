@@ -45,8 +45,8 @@
  * script or an earlier revision of the same upgrade, scans while the
  * earlier lock still blocks writes, which defeats ADD ... NOT VALID.
  *
- * A comment "-- migrate:lint-ignore RULE_ID [RULE_ID ...]" among the
- * comments before a statement silences those rules for that statement:
+ * A comment "-- migrate:lint-ignore RULE_ID [RULE_ID ...] [-- reason]"
+ * among the comments before a statement silences those rules for it:
  * the findings are still listed, with severity "info".  An unknown rule id
  * there is itself a finding.
  *
@@ -1633,9 +1633,9 @@ find_rule(const char *id)
 }
 
 /*
- * The rule ids of "-- migrate:lint-ignore ID [ID ...]" comments between
- * byte offsets from and to of sql: the comments before a statement.  Ids
- * are separated by spaces or commas.
+ * The rule ids of "-- migrate:lint-ignore ID [ID ...] [-- reason]" comments
+ * between byte offsets from and to of sql: the comments before a
+ * statement.  Ids are separated by spaces or commas.
  */
 static List *
 ignores_before(const char *sql, int from, int to)
@@ -1668,6 +1668,8 @@ ignores_before(const char *sql, int from, int to)
 
 					while (p < eol && (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r'))
 						p++;
+					if (eol - p >= 2 && p[0] == '-' && p[1] == '-')
+						break;	/* the reason */
 					start = p;
 					while (p < eol && *p != ' ' && *p != '\t' && *p != ',' && *p != '\r')
 						p++;
