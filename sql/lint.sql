@@ -185,6 +185,14 @@ SELECT * FROM lint('DROP INDEX CONCURRENTLY big_email_idx', nontransactional => 
 SELECT * FROM lint('CREATE TABLE fresh (n int); CREATE INDEX fresh_n ON fresh (n); DROP INDEX fresh_n');
 
 --
+-- reindex-not-concurrent
+--
+SELECT * FROM lint('REINDEX TABLE big');
+SELECT * FROM lint('REINDEX INDEX big_email_idx');
+SELECT * FROM lint('REINDEX TABLE CONCURRENTLY big', nontransactional => true);
+SELECT * FROM lint('REINDEX TABLE small');
+
+--
 -- vacuum-full, cluster, lock-table
 --
 SELECT * FROM lint('VACUUM FULL small', nontransactional => true);

@@ -125,6 +125,7 @@ static const LintRule lint_rules[] = {
 	{"non-transactional", "error"},
 	{"index-not-concurrent", "error"},
 	{"drop-index-not-concurrent", "warning"},
+	{"reindex-not-concurrent", "error"},
 	{"constraint-not-valid", "error"},
 	{"validate-in-transaction", "error"},
 	{"set-not-null", "error"},
@@ -577,6 +578,11 @@ lint_statement(LintStmt *st, Node *stmt)
 				else if (r->kind == REINDEX_OBJECT_INDEX)
 					st->rel = resolve_index(st, r->relation,
 											concurrently ? ShareUpdateExclusiveLock : ShareLock);
+				if (st->rel != NULL && st->rel->large && !concurrently)
+					add_finding(st, "reindex-not-concurrent",
+								psprintf("REINDEX without CONCURRENTLY blocks writes to %s, and reads that use the indexes, while they rebuild",
+										 describe(st->rel)),
+								pstrdup("Use REINDEX (CONCURRENTLY), in a revision of its own marked non-transactional (transaction:false), applied with CALL migrate_run()."));
 				break;
 			}
 		case T_CreateStmt:
