@@ -20,6 +20,39 @@ COMMENT ON FUNCTION migrate_mask(text) IS
 REVOKE ALL ON FUNCTION migrate_mask(text) FROM PUBLIC;
 
 --
+-- Failure history.  A failed migrate_upgrade or migrate_downgrade rolls
+-- back, yet leaves one row in the history, written by a background worker
+-- in a transaction of its own (src/failure.c): event "upgrade failed" or
+-- "downgrade failed", with the failing revision, the number and line of
+-- the failing statement in its script, the error's SQLSTATE and message
+-- (secrets masked; its detail goes to "detail").  The columns are null in
+-- every other row.
+--
+ALTER TABLE migrate.history
+    ADD COLUMN sqlstate text,
+    ADD COLUMN message text,
+    ADD COLUMN statement integer,
+    ADD COLUMN line integer;
+
+-- migrate_history returns the new columns, after the old ones.
+DROP FUNCTION migrate_history(integer, text);
+CREATE FUNCTION migrate_history(
+    "limit" integer DEFAULT 100,
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (id bigint, event text, revision text, target text,
+               checksum text, previous_checksum text,
+               started_at timestamptz, finished_at timestamptz,
+               duration interval, statements integer, attempts integer,
+               role name, application_name text, backend_pid integer,
+               detail text, sqlstate text, message text,
+               statement integer, line integer)
+AS 'MODULE_PATHNAME', 'migrate_history'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_history(integer, text) IS
+'the audit log, newest first, failed upgrades and downgrades included';
+REVOKE ALL ON FUNCTION migrate_history(integer, text) FROM PUBLIC;
+
+--
 -- Lint: review scripts with the server's parser and the live catalog.
 --
 

@@ -171,8 +171,12 @@ SELECT attnum > 0 AS has_note FROM pg_attribute
  WHERE attrelid = 'retry_t'::regclass AND attname = 'note';
 SELECT (SELECT attempts FROM migrate.applied WHERE revision = '0004_alter') =
        (SELECT attempts FROM migrate_history()
-         WHERE revision = '0004_alter' AND attempts IS NOT NULL)
+         WHERE revision = '0004_alter' AND event = 'upgrade')
   AS attempts_recorded;
+-- the two upgrades that ran out of retries are in the history too, with
+-- the attempts they made
+SELECT event, attempts, sqlstate, statement, line FROM migrate_history()
+ WHERE revision = '0004_alter' AND event = 'upgrade failed' ORDER BY id;
 SELECT * FROM dblink_get_result('blocker') AS t(result text);
 SELECT * FROM dblink_get_result('blocker') AS t(result text);
 SELECT * FROM dblink_get_result('blocker') AS t(result text);

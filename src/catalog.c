@@ -138,7 +138,7 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_HISTORY] = {
 		"SELECT id, event, revision, target, checksum, previous_checksum, started_at,"
 		" finished_at, finished_at - started_at, statements, attempts, role,"
-		" application_name, backend_pid, detail"
+		" application_name, backend_pid, detail, sqlstate, message, statement, line"
 		" FROM migrate.history WHERE project = $1 ORDER BY id DESC LIMIT $2",
 		2, {TEXTOID, INT8OID}
 	},
@@ -204,6 +204,15 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		"  ('{revision,parents,description,up,down,nontransactional}') ORDER BY k LIMIT 1) END"
 		" FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n) ORDER BY n",
 		1, {JSONBOID}
+	},
+	[MGQ_INSERT_FAILURE] = {
+		"INSERT INTO migrate.history (project, event, revision, target, started_at,"
+		" finished_at, statements, attempts, role, application_name, backend_pid,"
+		" detail, sqlstate, message, statement, line)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+		16, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+			INT4OID, INT4OID, NAMEOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+		INT4OID, INT4OID}
 	},
 	[MGQ_REPAIR_APPLIED] = {
 		"UPDATE migrate.applied SET checksum = $3 WHERE project = $1 AND revision = $2",

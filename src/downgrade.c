@@ -23,6 +23,10 @@
  *
  * A dry run stops after step 3, takes no lock and changes nothing.
  *
+ * From step 1's lock wait on, a failure is also recorded in the history
+ * by a transaction of its own (failure.c), after the downgrade's
+ * subtransaction has been rolled back.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,20 +36,81 @@
 
 #include "downgrade.h"
 #include "executor.h"
+#include "failure.h"
 #include "lock.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "subxact.h"
 #include "validate.h"
 
+/* One call of mg_downgrade, and how far it got. */
+typedef struct DowngradeCall
+{
+	const char *project;
+	const char *target;
+	bool		dry_run;
+	MgFailure	failure;		/* what is known, should it fail */
+	MgRun	   *runs;			/* the plan's runs, once they exist */
+	int			nruns;
+	List	   *steps;			/* the result */
+} DowngradeCall;
+
+static void downgrade(void *arg);
+static void raise_first_error(DowngradeCall *call, List *problems);
 static void refuse_missing_down_scripts(const MgState *state, const int *plan, int nplan);
 
 /*
  * Downgrade project to target; return the steps as a List of MgStep.
+ * A real downgrade runs in a subtransaction; a failure is recorded in the
+ * history after its rollback, as for an upgrade (upgrade.c, failure.c).
  */
 List *
 mg_downgrade(const char *project, const char *target, bool dry_run)
 {
-	List	   *steps = NIL;
+	DowngradeCall call = {0};
+	ErrorData  *edata;
+
+	call.project = project;
+	call.target = target;
+	call.dry_run = dry_run;
+	if (dry_run)
+	{
+		downgrade(&call);
+		return call.steps;
+	}
+
+	/* refusals before the call begins are not failures to record */
+	mg_lock_check_context("migrate_downgrade");
+	mg_failure_begin(&call.failure, false, project, target);
+	edata = mg_in_subtransaction(downgrade, &call);
+	if (edata != NULL)
+	{
+		const MgRun *run = mg_unfinished_run(call.runs, call.nruns);
+
+		if (run != NULL)
+		{
+			call.failure.revision = run->script->revision;
+			call.failure.down = run->script->down;
+			call.failure.statements = run->statements;
+			call.failure.attempts = run->attempts;
+		}
+		mg_failure_record(&call.failure, edata);
+		ReThrowError(edata);
+	}
+	return call.steps;
+}
+
+/*
+ * The downgrade itself, steps 1 to 4 (or 3 for a dry run); the result goes
+ * to call->steps.  call->failure.revision names the revision being
+ * validated while it is.
+ */
+static void
+downgrade(void *arg)
+{
+	DowngradeCall *call = arg;
+	const char *project = call->project;
+	const char *target = call->target;
 	char	   *role = GetUserNameFromId(GetUserId(), false);
 	MgState    *state;
 	bool	   *applied;
@@ -55,42 +120,48 @@ mg_downgrade(const char *project, const char *target, bool dry_run)
 	MgAppliedRecord *records;
 	int			i;
 
-	if (!dry_run)
+	if (!call->dry_run)
 		mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_downgrade");
 
 	state = mg_registry_load(project);
-	mg_raise_first_error(mg_validate_graph(state));
-	mg_raise_first_error(mg_validate_applied(state));
+	raise_first_error(call, mg_validate_graph(state));
+	raise_first_error(call, mg_validate_applied(state));
 
 	applied = palloc(sizeof(bool) * Max(state->nregistered, 1));
 	for (i = 0; i < state->nregistered; i++)
 		applied[i] = state->revisions[i].applied;
 	plan = graph_plan_downgrade(state->graph, applied, target, &nplan);
 	if (nplan == 0)
-		return NIL;
+		return;
 
 	mg_registry_load_scripts(state, plan, nplan);
 	refuse_missing_down_scripts(state, plan, nplan);
 
 	runs = palloc0(sizeof(MgRun) * nplan);
+	call->failure.down = true;
 	for (i = 0; i < nplan; i++)
 	{
 		MgRevision *rev = &state->revisions[plan[i]];
 
+		call->failure.revision = rev->id;
 		runs[i].script = mg_script_parse(project, rev->id, rev->down, true);
 		mg_script_refuse_non_transactional(runs[i].script, "migrate_downgrade");
 		runs[i].verb = "reverting";
 		runs[i].step = i + 1;
 		runs[i].nsteps = nplan;
 	}
+	call->failure.revision = NULL;
+	call->failure.down = false;
 
-	if (dry_run)
+	if (call->dry_run)
 	{
 		for (i = 0; i < nplan; i++)
-			steps = lappend(steps, mg_step_planned(runs[i].script, "revert"));
-		return steps;
+			call->steps = lappend(call->steps, mg_step_planned(runs[i].script, "revert"));
+		return;
 	}
 
+	call->runs = runs;
+	call->nruns = nplan;
 	mg_execute_plan(runs, nplan);
 
 	records = palloc(sizeof(MgAppliedRecord) * nplan);
@@ -104,10 +175,21 @@ mg_downgrade(const char *project, const char *target, bool dry_run)
 		records[i].finished = runs[i].finished;
 		records[i].statements = runs[i].statements;
 		records[i].attempts = runs[i].attempts;
-		steps = lappend(steps, mg_step_of_run(&runs[i], "reverted"));
+		call->steps = lappend(call->steps, mg_step_of_run(&runs[i], "reverted"));
 	}
 	mg_registry_record_reverted(state, target, role, records, nplan);
-	return steps;
+}
+
+/*
+ * Raise the first error of problems (validate.c), with its revision
+ * noted for the failure row.
+ */
+static void
+raise_first_error(DowngradeCall *call, List *problems)
+{
+	call->failure.revision = mg_first_error_revision(problems);
+	mg_raise_first_error(problems);
+	call->failure.revision = NULL;
 }
 
 /*

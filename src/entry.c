@@ -31,6 +31,9 @@
 #include "upgrade.h"
 #include "validate.h"
 
+/* columns of migrate_history's result, as MGQ_HISTORY selects them */
+#define HISTORY_RESULT_COLUMNS 19
+
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_unregister);
 PG_FUNCTION_INFO_V1(migrate_upgrade);
@@ -516,11 +519,11 @@ migrate_history(PG_FUNCTION_ARGS)
 	mg_owner_end(&scope);
 	for (i = 0; i < nrows; i++)
 	{
-		Datum		values[15];
-		bool		nulls[15];
+		Datum		values[HISTORY_RESULT_COLUMNS];
+		bool		nulls[HISTORY_RESULT_COLUMNS];
 		int			col;
 
-		for (col = 0; col < 15; col++)
+		for (col = 0; col < HISTORY_RESULT_COLUMNS; col++)
 			values[col] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 										col + 1, &nulls[col]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -654,6 +657,7 @@ migrate_mask(PG_FUNCTION_ARGS)
 {
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
+	mg_mask_activity();
 	PG_RETURN_TEXT_P(cstring_to_text(mg_mask_secrets(sql)));
 }
 
@@ -684,10 +688,16 @@ arg_text_or_null(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-/* Connect to SPI for the bookkeeping statements; pair with finish_spi. */
+/*
+ * Connect to SPI for the bookkeeping statements; pair with finish_spi.
+ * Every function that works on a project starts here, so this is also
+ * where pg_stat_activity stops showing a password the caller's statement
+ * holds (mask.c).
+ */
 static void
 connect_spi(void)
 {
+	mg_mask_activity();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 }

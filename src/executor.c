@@ -192,6 +192,22 @@ mg_step_planned(const MgScript *script, const char *action)
 }
 
 /*
+ * The run of runs that mg_execute_plan started and did not finish, when it
+ * raised an error; NULL when it finished them all, or started none.  runs
+ * must have been zeroed before mg_execute_plan ran.
+ */
+const MgRun *
+mg_unfinished_run(const MgRun *runs, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (runs[i].started != 0 && runs[i].finished == 0)
+			return &runs[i];
+	return NULL;
+}
+
+/*
  * Prepare this backend to run migration scripts: while they run, check
  * every second that the client is still there.  The caller must call
  * executor_end on every path out, errors included.

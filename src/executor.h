@@ -40,5 +40,6 @@ typedef struct MgStep
 extern void mg_execute_plan(MgRun *runs, int n);
 extern MgStep *mg_step_of_run(const MgRun *run, const char *action);
 extern MgStep *mg_step_planned(const MgScript *script, const char *action);
+extern const MgRun *mg_unfinished_run(const MgRun *runs, int n);
 
 #endif							/* MG_EXECUTOR_H */

@@ -76,7 +76,6 @@ static LOCKMODE probe_mode;
 /* at most this many holders are named in a description */
 #define MAX_NAMED_HOLDERS 3
 
-static void check_context(const char *function);
 static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
 static void wait_in_queue(void *arg);
@@ -97,14 +96,14 @@ set_project_locktag(LOCKTAG *tag, const char *project)
  * Take the migration lock of project for the rest of the transaction,
  * waiting up to wait_timeout_ms (0: forever).  On timeout, raise an error
  * naming the holder.  Taking it again in the same transaction is free.
- * function names the caller in the errors of check_context.
+ * function names the caller in the errors of mg_lock_check_context.
  */
 void
 mg_lock_project(const char *project, int wait_timeout_ms, const char *function)
 {
 	LOCKTAG		tag;
 
-	check_context(function);
+	mg_lock_check_context(function);
 	set_project_locktag(&tag, project);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
@@ -127,10 +126,12 @@ mg_lock_mark_migration(bool running)
  * reading it afresh.  Refuse, before waiting for anything, a script of a
  * running migration (the lock is re-entrant, so it would get it), a standby
  * (no changes), a read-only transaction, and an isolation level whose one
- * snapshot would hide what the previous holder committed.
+ * snapshot would hide what the previous holder committed.  mg_lock_project
+ * does this first; an operation may call it earlier, to tell these
+ * refusals from failures of the work itself.
  */
-static void
-check_context(const char *function)
+void
+mg_lock_check_context(const char *function)
 {
 	if (migration_running)
 		ereport(ERROR,

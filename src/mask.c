@@ -18,12 +18,14 @@
  *	  quoted in a message, the message itself): a string literal that
  *	  follows a word or quoted identifier containing "password" (the
  *	  keyword PASSWORD, an option name, a JSON key), optionally with "=" or
- *	  ":" between them.  The content of every other string literal and
- *	  quoted identifier is masked recursively, unquoted first, so that SQL
- *	  quoted in SQL ('CREATE ROLE r PASSWORD ''s''', the statement in a log
- *	  line, the JSON of migrate_sync) is masked too.
- *	- a scan of the text between tokens (and of string contents, through
- *	  the recursion) for URIs and for password=value.
+ *	  ":" between them, and in CREATE/ALTER ROLE, USER or GROUP a bare word
+ *	  after PASSWORD (a password written without quotes).  The content of
+ *	  every other string literal, quoted identifier and comment is masked
+ *	  recursively, unquoted first, so that SQL quoted in SQL ('CREATE ROLE
+ *	  r PASSWORD ''s''', the statement in a log line, the JSON of
+ *	  migrate_sync) and a statement commented out are masked too.
+ *	- a scan of the text between tokens (and of string contents and
+ *	  comments, through the recursion) for URIs and for password=value.
  *
  * The lexer is this file's own, written after the rules of the server's
  * scan.l (standard and E'' strings, doubled quotes, backslash escapes,
@@ -60,15 +62,22 @@
  *	  log_min_messages is lowered to what the client receives, and the hook
  *	  keeps out of the server log what the real setting would have kept
  *	  out: a script's NOTICE reaches the client masked.
+ *	- every SQL-callable function calls mg_mask_activity as it starts (in
+ *	  entry.c's connect_spi), so that pg_stat_activity shows the caller's
+ *	  statement masked for the rest of the call and after it, while the
+ *	  session is idle.
  *
  * What cannot be masked here: log lines written before the library is
  * loaded into the session (the first pg_migrate call loads it; put
  * pg_migrate in session_preload_libraries or shared_preload_libraries to
- * cover a session's first statement); the query text the server keeps
- * before pg_migrate runs (pg_stat_activity during the call,
- * pg_stat_statements); messages of level WARNING_CLIENT_ONLY, which never
- * reach the hook; and a NOTICE of a script that itself raises
- * log_min_messages above the client's level.
+ * cover a session's first statement); the caller's statement in
+ * pg_stat_activity from its start until pg_migrate's function begins;
+ * pg_stat_statements, which keeps a utility statement's text as it was
+ * sent, and with pg_stat_statements.track = all the statements of the
+ * scripts as well; messages of level WARNING_CLIENT_ONLY, which never
+ * reach the hook; a NOTICE of a script that itself raises
+ * log_min_messages above the client's level; and psql's own "LINE 1:"
+ * echo of a statement it sent, which it prints from its copy.
  *
  *-------------------------------------------------------------------------
  */
@@ -81,6 +90,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -89,6 +99,14 @@
 /* how deep SQL quoted in SQL (in JSON in SQL ...) is masked */
 #define MAX_DEPTH 4
 
+/*
+ * Shortest secret of a script that is masked wherever a message quotes it
+ * (replace_known): masking every "ab" would mangle messages and protect
+ * nothing.  Shorter ones are still masked where the rules find them.
+ */
+#define MIN_KNOWN_LEN 3
+
+/* What the lexer sees: just enough of scan.l to know where literals are */
 typedef enum MaskTokenKind
 {
 	MT_SPACE,					/* white space or a comment */
@@ -98,6 +116,7 @@ typedef enum MaskTokenKind
 	MT_OTHER					/* any other single byte */
 } MaskTokenKind;
 
+/* One token of a text, as byte offsets into it */
 typedef struct MaskToken
 {
 	MaskTokenKind kind;
@@ -120,6 +139,7 @@ typedef struct MaskEdit
 	int			new_end;
 } MaskEdit;
 
+/* The work of masking one text, or one literal's content inside it */
 typedef struct MaskState
 {
 	StringInfoData out;
@@ -162,7 +182,7 @@ static int	uri_secret(const char *s, int pos, int to, int *end);
 static int	conninfo_secret(const char *s, int pos, int to, int *end);
 static void emit_copy(MaskState *st, const char *s, int from, int to);
 static void emit_replace(MaskState *st, int from, int to, const char *text, int len);
-static void collect_secret(MaskState *st, List **list, const char *s, int len);
+static void collect_secret(List **list, const char *s, int len);
 static char *unquote(const char *s, int from, int to, char quote, bool backslashes);
 static char *requote(const char *s, char quote);
 static int *parse_secret_offsets(const char *sql, int *n);
@@ -174,7 +194,7 @@ static int	map_offset(const MaskState *st, int offset);
 static bool level_is_logged(int elevel, int min_level);
 static const char *level_name(int elevel);
 static void mask_emit_log_hook(ErrorData *edata);
-static void mask_debug_query_string(void);
+static bool mask_debug_query_string(void);
 
 /*
  * A palloc'd copy of text with every secret masked; NULL for NULL.  Uses
@@ -291,9 +311,10 @@ mask_query_field(ErrorData *edata, List *secrets, List *bare)
 	{
 		int			chars = edata->internalpos - 1;
 		const char *p = query;
+		const char *end = query + len;
 
-		while (chars-- > 0 && *p)
-			p += Min(pg_mblen(p), (int) strlen(p));
+		while (chars-- > 0 && p < end)
+			p += Min(pg_mblen(p), (int) (end - p));
 		pos = p - query;
 	}
 
@@ -377,7 +398,39 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 		next_token(s, len, pos, &t);
 		pos = t.end;
 		if (t.kind == MT_SPACE)
+		{
+			/* a comment may hold a statement commented out: mask inside */
+			if (t.end - t.start >= 2 && (s[t.start] == '-' || s[t.start] == '/') &&
+				depth < MAX_DEPTH && has_hint(s + t.start + 2, t.end - t.start - 2))
+			{
+				int			body_end = t.end;
+				MaskState	sub = {0};
+
+				if (s[t.start] == '/' && t.end - t.start >= 4 &&
+					s[t.end - 2] == '*' && s[t.end - 1] == '/')
+					body_end = t.end - 2;
+				sub.collect = st->collect;
+				sub.secrets = st->secrets;
+				sub.bare = st->bare;
+				initStringInfo(&sub.out);
+				mask_level(s + t.start + 2, body_end - t.start - 2, depth + 1, &sub);
+				if (sub.changed)
+				{
+					StringInfoData buf;
+
+					mask_plain(s, plain, t.start, st);
+					initStringInfo(&buf);
+					appendBinaryStringInfo(&buf, s + t.start, 2);
+					appendBinaryStringInfo(&buf, sub.out.data, sub.out.len);
+					appendBinaryStringInfo(&buf, s + body_end, t.end - body_end);
+					emit_replace(st, t.start, t.end, buf.data, buf.len);
+					pfree(buf.data);
+					plain = t.end;
+				}
+				pfree(sub.out.data);
+			}
 			continue;
+		}
 
 		if (t.kind == MT_STRING || t.kind == MT_QIDENT)
 		{
@@ -409,9 +462,9 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 						unquote(s, t.body_start, t.body_end,
 								t.kind == MT_QIDENT ? '"' : '\'', t.backslashes);
 
-					collect_secret(st, st->secrets, s + t.body_start,
+					collect_secret(st->secrets, s + t.body_start,
 								   t.body_end - t.body_start);
-					collect_secret(st, st->secrets, value, strlen(value));
+					collect_secret(st->secrets, value, strlen(value));
 				}
 				pending = 0;
 				after_keyword = false;
@@ -483,7 +536,7 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 			if (after_keyword && !secret_name && !is_null)
 			{
 				if (st->collect)
-					collect_secret(st, st->bare, w, n);
+					collect_secret(st->bare, w, n);
 				if (role >= 2)
 				{
 					int			end = t.start;
@@ -495,7 +548,7 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 					mask_plain(s, plain, t.start, st);
 					emit_replace(st, t.start, end, MG_MASK, strlen(MG_MASK));
 					if (st->collect)
-						collect_secret(st, st->secrets, w, end - t.start);
+						collect_secret(st->secrets, w, end - t.start);
 					plain = pos = end;
 					pending = 0;
 					after_keyword = false;
@@ -770,7 +823,7 @@ mask_plain(const char *s, int from, int to, MaskState *st)
 			emit_copy(st, s, copied, start);
 			emit_replace(st, start, end, MG_MASK, strlen(MG_MASK));
 			if (st->collect)
-				collect_secret(st, st->secrets, s + start, end - start);
+				collect_secret(st->secrets, s + start, end - start);
 			copied = end;
 			pos = end;
 		}
@@ -893,9 +946,9 @@ emit_replace(MaskState *st, int from, int to, const char *text, int len)
 	st->changed = true;
 }
 
-/* Add a copy of s[0..len) to *list, once. */
+/* Add a copy of s[0..len) to *list, once; list may be NULL. */
 static void
-collect_secret(MaskState *st, List **list, const char *s, int len)
+collect_secret(List **list, const char *s, int len)
 {
 	ListCell   *lc;
 
@@ -1128,7 +1181,8 @@ replace_known(const char *text, List *secrets, List *bare, int *pos)
 			const char *v = lfirst(lc);
 			int			n = strlen(v);
 
-			if (n <= matched || i + n > len || memcmp(text + i, v, n) != 0)
+			if (n < MIN_KNOWN_LEN || n <= matched || i + n > len ||
+				memcmp(text + i, v, n) != 0)
 				continue;
 			if (is_ident_char((unsigned char) v[0]) && i > 0 &&
 				is_ident_char((unsigned char) text[i - 1]))
@@ -1294,7 +1348,7 @@ mask_emit_log_hook(ErrorData *edata)
 		mg_mask_error(edata);
 		if (debug_query_string != NULL && debug_query_string != masked_query &&
 			CritSectionCount == 0 && check_log_of_query(edata))
-			mask_debug_query_string();
+			(void) mask_debug_query_string();
 	}
 
 	if (forcing && log_min_messages == forced_level &&
@@ -1307,11 +1361,13 @@ mask_emit_log_hook(ErrorData *edata)
 
 /*
  * Point debug_query_string, the statement the server log quotes in its
- * STATEMENT: lines, at a masked copy when the statement holds a secret.
- * The copy lives in TopMemoryContext until the next statement needs one;
- * postgres.c resets debug_query_string at the end of every statement.
+ * STATEMENT: lines, at a masked copy when the statement holds a secret;
+ * return whether it did.  The copy lives in TopMemoryContext until the
+ * next statement needs one; postgres.c points debug_query_string at each
+ * new statement, and resets it at the end of every statement.  The caller
+ * must have checked that debug_query_string is set and is not the copy.
  */
-static void
+static bool
 mask_debug_query_string(void)
 {
 	int			len = strlen(debug_query_string);
@@ -1319,12 +1375,12 @@ mask_debug_query_string(void)
 	char	   *masked;
 
 	if (!has_hint(debug_query_string, len))
-		return;
+		return false;
 	masked = mask_text(debug_query_string, false, NULL);
 	if (strcmp(masked, debug_query_string) == 0)
 	{
 		pfree(masked);
-		return;
+		return false;
 	}
 
 	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
@@ -1334,4 +1390,17 @@ mask_debug_query_string(void)
 	MemoryContextSwitchTo(oldcontext);
 	pfree(masked);
 	debug_query_string = masked_query;
+	return true;
+}
+
+/*
+ * Show the client's statement masked in pg_stat_activity; see mask.h.
+ */
+void
+mg_mask_activity(void)
+{
+	if (debug_query_string == NULL || debug_query_string == masked_query)
+		return;
+	if (mask_debug_query_string())
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
 }

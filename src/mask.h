@@ -60,6 +60,13 @@ extern void mg_mask_rethrow(MemoryContext context, const char *sql) pg_attribute
 extern int	mg_mask_messages_begin(void);
 extern void mg_mask_messages_end(int nestlevel);
 
+/*
+ * If the statement the client sent holds a secret, point
+ * debug_query_string and pg_stat_activity's query text at a masked copy.
+ * For the start of every SQL-callable function.
+ */
+extern void mg_mask_activity(void);
+
 /* Module load: install the emit_log_hook. */
 extern void MaskInit(void);
 

@@ -96,6 +96,8 @@ static void record_event(const char *project, const char *role, const char *even
 						 TimestampTz started);
 static MgHistoryEntry *history_of_records(const MgAppliedRecord *records, int n,
 										  const char *event);
+static void log_records(const char *project, const MgAppliedRecord *records, int n,
+						bool applied);
 static void write_synced(const char *project, const char *role, const MgRegistration *regs,
 						 const Existing *olds, const Decision *ds, char **checksums, int n);
 
@@ -264,6 +266,7 @@ mg_registry_record_applied(const MgState *state, const char *target, const char 
 	mg_history_record(state->project, target, role,
 					  history_of_records(records, n, "upgrade"), n);
 	mg_owner_end(&scope);
+	log_records(state->project, records, n, true);
 }
 
 /*
@@ -330,6 +333,7 @@ mg_registry_record_reverted(const MgState *state, const char *target, const char
 	mg_history_record(state->project, target, role,
 					  history_of_records(records, n, "downgrade"), n);
 	mg_owner_end(&scope);
+	log_records(state->project, records, n, false);
 }
 
 /*
@@ -357,6 +361,21 @@ history_of_records(const MgAppliedRecord *records, int n, const char *event)
 		entries[i].attempts = r->attempts;
 	}
 	return entries;
+}
+
+/*
+ * Queue the server log line of each record (history.c), written when the
+ * transaction commits: applied by an upgrade, or else reverted.
+ */
+static void
+log_records(const char *project, const MgAppliedRecord *records, int n, bool applied)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		mg_history_log_revision(applied, project, records[i].rev->id,
+								records[i].started, records[i].finished,
+								records[i].attempts);
 }
 
 /*

@@ -32,7 +32,10 @@
  * Errors raised while a script is parsed or run carry a context line naming
  * the project, revision, statement number, line and column; a cursor
  * position is moved from the caller's query to the script's statement.
- *
+ * The statement number and line of the last error are also kept, so that
+ * a failed migration can record them in the history (failure.c) without
+ * reading them back out of the context text.
+ * *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -68,8 +71,26 @@ static void raw_parse_work(void *arg);
 static const char *non_transactional_name(Node *stmt);
 static bool has_option(List *options, const char *name);
 static void script_error_callback(void *arg);
+static void keep_error_position(const MgScriptErrorContext *ctx, int line);
 static int	skip_blank(const char *sql, int offset);
 static int	char_to_byte(const char *sql, int chars);
+
+/*
+ * Where the last error reported in a script's context happened: the
+ * revision (and whether in its down script), the error's SQLSTATE, the
+ * statement number (0 when none was current) and line (0 when unknown).
+ * Kept in static storage, as the context callback runs while an error is
+ * being reported and should not allocate.
+ */
+static struct
+{
+	bool		valid;
+	char		revision[MG_MAX_REVISION_LEN + 1];
+	bool		down;
+	int			sqlerrcode;
+	int			statement;
+	int			line;
+}			last_error;
 
 /*
  * Parse sql, the up script (or with down, the down script) of revision in
@@ -522,6 +543,63 @@ mg_script_context_pop(MgScriptErrorContext *ctx)
 }
 
 /*
+ * Forget the position of the last error reported in a script's context;
+ * an operation calls this as it starts, so that what it later reads with
+ * mg_script_error_position is its own.
+ */
+void
+mg_script_forget_error(void)
+{
+	last_error.valid = false;
+}
+
+/*
+ * The statement number and line of the last error reported in the context
+ * of revision's script (its down script when down), provided that error
+ * had the SQLSTATE sqlerrcode.  Returns false, with both set to 0, when
+ * the last such error was another one (a message not from inside a
+ * script, or an earlier error of the same script with another code).  A
+ * 0 statement or line means unknown: a syntax error found by the parser
+ * has a line but no statement number.
+ */
+bool
+mg_script_error_position(const char *revision, bool down, int sqlerrcode,
+						 int *statement, int *line)
+{
+	*statement = 0;
+	*line = 0;
+	if (!last_error.valid || revision == NULL ||
+		last_error.down != down || last_error.sqlerrcode != sqlerrcode ||
+		strcmp(last_error.revision, revision) != 0)
+		return false;
+	*statement = last_error.statement;
+	*line = last_error.line;
+	return true;
+}
+
+/*
+ * Keep where an error reported in ctx's script happened, for
+ * mg_script_error_position.  Messages below ERROR (a NOTICE raised by a
+ * script) carry a success or warning SQLSTATE and are not kept.
+ */
+static void
+keep_error_position(const MgScriptErrorContext *ctx, int line)
+{
+	int			sqlerrcode = geterrcode();
+	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	if (category == ERRCODE_SUCCESSFUL_COMPLETION ||
+		category == ERRCODE_WARNING || category == ERRCODE_NO_DATA)
+		return;
+	last_error.valid = true;
+	strlcpy(last_error.revision, ctx->script->revision, sizeof(last_error.revision));
+	last_error.down = ctx->script->down;
+	last_error.sqlerrcode = sqlerrcode;
+	last_error.statement = ctx->stmt_number;
+	last_error.line = line;
+}
+
+/*
  * Add the context line.  A cursor position set by the parser or by parse
  * analysis points into the script, not into the caller's query: move it to
  * the statement (shown as the internal query) and name its line and column.
@@ -559,12 +637,14 @@ script_error_callback(void *arg)
 
 	if (offset < 0)
 	{
+		keep_error_position(ctx, 0);
 		errcontext("%srevision \"%s\" of project \"%s\"",
 				   script->down ? "down script of " : "", script->revision, script->project);
 		return;
 	}
 
 	mg_script_position(script->sql, offset, &line, &column);
+	keep_error_position(ctx, line);
 	if (ctx->stmt_number > 0)
 		errcontext("%srevision \"%s\" of project \"%s\", statement %d, line %d, column %d",
 				   script->down ? "down script of " : "",

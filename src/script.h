@@ -65,5 +65,8 @@ extern void mg_script_refuse_non_transactional(const MgScript *script,
 extern void mg_script_context_push(MgScriptErrorContext *ctx, const MgScript *script);
 extern void mg_script_context_statement(MgScriptErrorContext *ctx, int index);
 extern void mg_script_context_pop(MgScriptErrorContext *ctx);
+extern void mg_script_forget_error(void);
+extern bool mg_script_error_position(const char *revision, bool down, int sqlerrcode,
+									 int *statement, int *line);
 
 #endif							/* MG_SCRIPT_H */

@@ -28,6 +28,10 @@
  *    caller's transaction, so nothing is half-done and no "dirty" state
  *    exists to clear.
  *
+ * From step 2 on, a failure is also recorded in the history by a
+ * transaction of its own (failure.c), after the upgrade's subtransaction
+ * has been rolled back.
+ *
  * A dry run does step 3 only, validation included: it takes no lock and
  * changes nothing, so it also works on a standby and in a read-only or
  * REPEATABLE READ transaction.  It does not read pg_migrate.directory,
@@ -42,32 +46,97 @@
 #include "utils/timestamp.h"
 
 #include "executor.h"
+#include "failure.h"
 #include "lint.h"
 #include "lock.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "subxact.h"
 #include "sync.h"
 #include "upgrade.h"
 #include "validate.h"
 
-static List *apply_plan(MgState *state, const char *target, int *plan, int nplan,
+/* One call of mg_upgrade, and how far it got. */
+typedef struct UpgradeCall
+{
+	const char *project;
+	const char *target;
+	bool		dry_run;
+	MgFailure	failure;		/* what is known, should it fail */
+	MgRun	   *runs;			/* the plan's runs, once they exist */
+	int			nruns;
+	List	   *steps;			/* the result */
+} UpgradeCall;
+
+static void upgrade(void *arg);
+static void raise_first_error(UpgradeCall *call, List *problems);
+static List *apply_plan(UpgradeCall *call, MgState *state, int *plan, int nplan,
 						MgScript **scripts);
 static bool fully_applied(const MgState *state);
 
 /*
  * Upgrade project to target; return the steps as a List of MgStep.
+ *
+ * A real upgrade runs in a subtransaction of the caller's transaction.
+ * When it fails, the subtransaction is rolled back, the failure is
+ * recorded in the history by a transaction of its own (failure.c), and the
+ * error is re-thrown unchanged: the caller's transaction then aborts as
+ * before, and everything the upgrade did is gone but that row.
  */
 List *
 mg_upgrade(const char *project, const char *target, bool dry_run)
 {
-	List	   *steps = NIL;
+	UpgradeCall call = {0};
+	ErrorData  *edata;
+
+	call.project = project;
+	call.target = target;
+	call.dry_run = dry_run;
+	if (dry_run)
+	{
+		upgrade(&call);
+		return call.steps;
+	}
+
+	/* refusals before the call begins are not failures to record */
+	mg_lock_check_context("migrate_upgrade");
+	mg_failure_begin(&call.failure, true, project, target);
+	edata = mg_in_subtransaction(upgrade, &call);
+	if (edata != NULL)
+	{
+		const MgRun *run = mg_unfinished_run(call.runs, call.nruns);
+
+		if (run != NULL)
+		{
+			call.failure.revision = run->script->revision;
+			call.failure.down = run->script->down;
+			call.failure.statements = run->statements;
+			call.failure.attempts = run->attempts;
+		}
+		mg_failure_record(&call.failure, edata);
+		ReThrowError(edata);
+	}
+	return call.steps;
+}
+
+/*
+ * The upgrade itself, steps 1 to 4 (or 3 for a dry run); the result goes
+ * to call->steps.  call->failure.revision names the revision being
+ * validated while it is.
+ */
+static void
+upgrade(void *arg)
+{
+	UpgradeCall *call = arg;
+	const char *project = call->project;
+	const char *target = call->target;
 	MgState    *state;
 	int		   *plan;
 	int			nplan;
 	MgScript  **scripts;
 	int			i;
 
-	if (!dry_run)
+	if (!call->dry_run)
 	{
 		mg_lock_project(project, pg_migrate_lock_wait_timeout, "migrate_upgrade");
 		mg_sync_directory(project);
@@ -77,17 +146,17 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 				(errmsg("a dry run plans from the registry and does not read pg_migrate.directory")));
 
 	if (strcmp(target, "head") == 0 && mg_registry_is_clean(project))
-		return NIL;
+		return;
 
 	state = mg_registry_load(project);
-	mg_raise_first_error(mg_validate_applied(state));
+	raise_first_error(call, mg_validate_applied(state));
 
 	plan = mg_plan(state, target, &nplan);
 	if (nplan == 0)
 	{
-		if (!dry_run && fully_applied(state))
+		if (!call->dry_run && fully_applied(state))
 			mg_registry_mark_clean(state);
-		return NIL;
+		return;
 	}
 
 	/* parse every pending script before running any */
@@ -97,6 +166,7 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	{
 		MgRevision *rev = &state->revisions[plan[i]];
 
+		call->failure.revision = rev->id;
 		scripts[i] = mg_script_parse(project, rev->id, rev->up, false);
 		if (rev->nontransactional)
 			ereport(ERROR,
@@ -106,22 +176,34 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 					 errhint("Apply it with the per-revision runner CALL migrate_run(), which runs such revisions at top level.")));
 		mg_script_refuse_non_transactional(scripts[i], "migrate_upgrade");
 	}
+	call->failure.revision = NULL;
 
 	/* review them against the catalog as pg_migrate.lint says (lint.c) */
 	mg_lint_pending(scripts, nplan);
 
-	if (dry_run)
+	if (call->dry_run)
 	{
 		for (i = 0; i < nplan; i++)
-			steps = lappend(steps, mg_step_planned(scripts[i], "pending"));
-		return steps;
+			call->steps = lappend(call->steps, mg_step_planned(scripts[i], "pending"));
+		return;
 	}
 
-	steps = apply_plan(state, target, plan, nplan, scripts);
+	call->steps = apply_plan(call, state, plan, nplan, scripts);
 
 	if (fully_applied(state))
 		mg_registry_mark_clean(state);
-	return steps;
+}
+
+/*
+ * Raise the first error of problems (validate.c), with its revision
+ * noted for the failure row.
+ */
+static void
+raise_first_error(UpgradeCall *call, List *problems)
+{
+	call->failure.revision = mg_first_error_revision(problems);
+	mg_raise_first_error(problems);
+	call->failure.revision = NULL;
 }
 
 /*
@@ -147,7 +229,7 @@ mg_plan(MgState *state, const char *target, int *nplan)
  * revision.
  */
 static List *
-apply_plan(MgState *state, const char *target, int *plan, int nplan,
+apply_plan(UpgradeCall *call, MgState *state, int *plan, int nplan,
 		   MgScript **scripts)
 {
 	List	   *steps = NIL;
@@ -155,6 +237,9 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 	MgRun	   *runs = palloc0(sizeof(MgRun) * nplan);
 	MgAppliedRecord *records = palloc(sizeof(MgAppliedRecord) * nplan);
 	int			i;
+
+	call->runs = runs;
+	call->nruns = nplan;
 
 	for (i = 0; i < nplan; i++)
 	{
@@ -177,7 +262,7 @@ apply_plan(MgState *state, const char *target, int *plan, int nplan,
 		records[i].attempts = runs[i].attempts;
 		steps = lappend(steps, mg_step_of_run(&runs[i], "applied"));
 	}
-	mg_registry_record_applied(state, target, role, records, nplan);
+	mg_registry_record_applied(state, call->target, role, records, nplan);
 	return steps;
 }
 

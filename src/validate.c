@@ -305,6 +305,25 @@ mg_raise_first_error(List *problems)
 	}
 }
 
+/*
+ * The revision the error mg_raise_first_error would raise is about; NULL
+ * when it is about the whole project, or when there is no error.
+ */
+const char *
+mg_first_error_revision(List *problems)
+{
+	ListCell   *lc;
+
+	foreach(lc, problems)
+	{
+		MgProblem  *p = lfirst(lc);
+
+		if (strcmp(p->severity, "error") == 0)
+			return p->revision;
+	}
+	return NULL;
+}
+
 /* Append a problem to problems; the strings are not copied. */
 static List *
 add_problem(List *problems, const char *severity, const char *revision,
