@@ -75,8 +75,12 @@
  * backend terminated while it waits for the worker leaves the row to the
  * worker, which writes it.
  *
- * The message and detail are masked before they leave the backend, as in
- * every message pg_migrate writes.
+ * Secrets.  The error comes from mg_in_subtransaction, which masks every
+ * error it hands back (mask.c), and a script's errors are masked with the
+ * script's own secrets before that (executor.c, script.c, validate.c); the
+ * copy that goes into the row is masked once more, which changes nothing
+ * there and covers any other path: the row never holds more than the
+ * caller saw.
  *
  *-------------------------------------------------------------------------
  */
@@ -202,8 +206,9 @@ mg_failure_begin(MgFailure *failure, bool upgrade, const char *project,
 /*
  * Record that the call described by failure failed with edata, unless it
  * is a refusal before the call began (see the file header).  The caller
- * must have rolled back the failed work's subtransaction, and re-throws
- * edata afterwards; edata is not changed.  Never raises an error: a row
+ * must have rolled back the failed work's subtransaction with
+ * mg_in_subtransaction (which masks edata), and re-throws edata
+ * afterwards; edata is not changed.  Never raises an error: a row
  * that cannot be written is reported as a WARNING.  A termination request
  * while waiting ends the backend (FATAL), as anywhere else.
  */
@@ -227,11 +232,24 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 	if (problem == NULL)
 		return;
 
-	ereport(WARNING,
-			(errcode(problem->sqlerrcode),
-			 errmsg("the failure of %s was not recorded in the history", failure->function),
-			 problem->detail ? errdetail_internal("%s", problem->detail) : 0,
-			 problem->hint ? errhint("%s", problem->hint) : 0));
+	/*
+	 * A WARNING checks for interrupts once sent; a cancel that stopped the
+	 * wait would then replace the error the caller must get.  It stays
+	 * pending instead, for whatever runs next.
+	 */
+	HOLD_INTERRUPTS();
+	if (problem->sqlerrcode == ERRCODE_MG_FAILURE_NOT_RECORDED)
+		ereport(WARNING,
+				(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
+				 errmsg("the failure of %s was not recorded in the history", failure->function),
+				 errdetail_internal("%s", problem->detail),
+				 problem->hint ? errhint("%s", problem->hint) : 0));
+	else
+		ereport(WARNING,
+				(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
+				 errmsg("the failure of %s was not recorded in the history", failure->function),
+				 errdetail("Recording it failed: %s", problem->message)));
+	RESUME_INTERRUPTS();
 	FreeErrorData(problem);
 }
 
@@ -451,7 +469,7 @@ static void
 recorder_error(const char *detail, const char *hint)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
 			 errmsg("the failure was not recorded"),
 			 errdetail_internal("%s", detail),
 			 hint ? errhint("%s", hint) : 0));

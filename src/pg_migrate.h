@@ -42,6 +42,7 @@
 #define ERRCODE_MG_MISSING_DOWN_SCRIPT	MAKE_SQLSTATE('M','G','0','2','1')
 #define ERRCODE_MG_NOT_APPLIED			MAKE_SQLSTATE('M','G','0','2','2')
 #define ERRCODE_MG_BAD_FILES			MAKE_SQLSTATE('M','G','0','2','3')
+#define ERRCODE_MG_FAILURE_NOT_RECORDED	MAKE_SQLSTATE('M','G','0','2','6')
 #define ERRCODE_MG_LINT					MAKE_SQLSTATE('M','G','0','3','0')
 
 /* Longest revision id, and longest project name. */
