@@ -234,6 +234,13 @@ SELECT * FROM lint($$BEGIN;
 CREATE INDEX ON big (n);
 COMMIT;$$);
 SELECT * FROM lint('COPY small FROM STDIN');
+-- a backslash starting a line of a string is no meta-command; COPY from a
+-- server file runs in the server
+SELECT * FROM lint($$
+  SELECT 'a string
+\set x is text here';
+  COPY small FROM '/nonexistent/small.csv';
+$$);
 SELECT * FROM lint(E'CREATE TABLE a (id int);\nCREATE TABEL b (id int);');
 
 --
