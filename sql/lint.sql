@@ -364,6 +364,9 @@ SELECT * FROM migrate_upgrade();
 SELECT count(*) AS applied FROM migrate.applied;
 SELECT count(*) AS big_indexes FROM pg_indexes WHERE tablename = 'big';
 SELECT count(*) AS fresh FROM pg_class WHERE relname = 'fresh';
+-- the refused call is kept in the history as a failed upgrade (the dry run
+-- is not)
+SELECT event, sqlstate, message FROM migrate_history() WHERE event = 'upgrade failed';
 SET pg_migrate.lint = warn;
 SELECT revision, action FROM migrate_upgrade(dry_run => true);
 -- 0001 to 0003 now, 0004 in a later upgrade: only 0002's finding is left
