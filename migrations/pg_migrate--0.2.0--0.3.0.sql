@@ -143,3 +143,34 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_history(integer, text) IS
 'the audit log, newest first, failed upgrades and downgrades included';
 REVOKE ALL ON FUNCTION migrate_history(integer, text) FROM PUBLIC;
+
+--
+-- Lint: review scripts with the server's parser and the live catalog.
+--
+
+CREATE FUNCTION migrate_lint(
+    sql text,
+    nontransactional boolean DEFAULT false)
+RETURNS TABLE (statement integer, line integer, "column" integer,
+               severity text, rule text, message text, hint text,
+               lock_mode text, relation text, relation_rows bigint,
+               relation_size bigint)
+AS 'MODULE_PATHNAME', 'migrate_lint'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_lint(text, boolean) IS
+'reviews a script against the live catalog without running it: one row per finding';
+
+CREATE FUNCTION migrate_lint_revision(
+    revision text,
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+RETURNS TABLE (statement integer, line integer, "column" integer,
+               severity text, rule text, message text, hint text,
+               lock_mode text, relation text, relation_rows bigint,
+               relation_size bigint)
+AS 'MODULE_PATHNAME', 'migrate_lint_revision'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_lint_revision(text, text) IS
+'reviews a registered revision''s up script against the live catalog: one row per finding';
+
+REVOKE ALL ON FUNCTION migrate_lint(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_lint_revision(text, text) FROM PUBLIC;

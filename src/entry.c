@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "check.h"
 #include "downgrade.h"
+#include "lint.h"
 #include "mask.h"
 #include "pg_migrate.h"
 #include "registry.h"
@@ -50,6 +51,8 @@ PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_history);
 PG_FUNCTION_INFO_V1(migrate_validate);
 PG_FUNCTION_INFO_V1(migrate_check);
+PG_FUNCTION_INFO_V1(migrate_lint);
+PG_FUNCTION_INFO_V1(migrate_lint_revision);
 PG_FUNCTION_INFO_V1(migrate_mask);
 
 /* longest folder description migrate_sync keeps */
@@ -64,6 +67,7 @@ static Datum text_array_of(List *revisions);
 static Datum interval_of_us(int64 us);
 static void put_steps(FunctionCallInfo fcinfo, List *steps);
 static MgFileRevision *revisions_of_json(Datum json, int *n);
+static void put_findings(FunctionCallInfo fcinfo, List *findings);
 
 /*
  * migrate_register(revision, up, down, parents, description, force, project)
@@ -616,6 +620,90 @@ migrate_check(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(spi);
 	finish_spi();
 	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * migrate_lint(sql, nontransactional): review a script as a revision that
+ * runs in a transaction block (or outside one, with nontransactional)
+ */
+Datum
+migrate_lint(PG_FUNCTION_ARGS)
+{
+	const char *sql = arg_text(fcinfo, 0, "sql");
+	bool		nontransactional = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+
+	InitMaterializedSRF(fcinfo, 0);
+	put_findings(fcinfo, mg_lint_review(mg_resolve_project(NULL), "(script)", sql,
+										nontransactional));
+	return (Datum) 0;
+}
+
+/*
+ * migrate_lint_revision(revision, project): review a registered up script
+ */
+Datum
+migrate_lint_revision(PG_FUNCTION_ARGS)
+{
+	const char *revision = arg_text(fcinfo, 0, "revision");
+	const char *project = arg_project(fcinfo, 1);
+	MgState    *state;
+	int			node = -1;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	state = mg_registry_load(project);
+	for (i = 0; i < state->nregistered; i++)
+		if (strcmp(state->revisions[i].id, revision) == 0)
+			node = i;
+	if (node < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_UNKNOWN_REVISION),
+				 errmsg("revision \"%s\" is not registered in project \"%s\"", revision, project),
+				 errhint("migrate_heads() and migrate_pending() list the registered revisions.")));
+	mg_registry_load_scripts(state, &node, 1);
+	put_findings(fcinfo, mg_lint_review(project, state->revisions[node].id,
+										state->revisions[node].up,
+										state->revisions[node].nontransactional));
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * Emit lint findings as rows (statement, line, column, severity, rule,
+ * message, hint, lock_mode, relation, relation_rows, relation_size) of a
+ * materialized set-returning call.
+ */
+static void
+put_findings(FunctionCallInfo fcinfo, List *findings)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		MgLintFinding *f = lfirst(lc);
+		Datum		values[11];
+		bool		nulls[11] = {0};
+
+		values[0] = Int32GetDatum(f->statement);
+		nulls[0] = f->statement == 0;
+		values[1] = Int32GetDatum(f->line);
+		nulls[1] = f->line == 0;
+		values[2] = Int32GetDatum(f->column);
+		nulls[2] = f->line == 0;
+		values[3] = CStringGetTextDatum(f->severity);
+		values[4] = CStringGetTextDatum(f->rule);
+		values[5] = CStringGetTextDatum(f->message);
+		values[6] = mg_text_or_null(f->hint, &nulls[6]);
+		values[7] = mg_text_or_null(f->lock_mode, &nulls[7]);
+		values[8] = mg_text_or_null(f->relation, &nulls[8]);
+		values[9] = Int64GetDatum((int64) f->rows);
+		nulls[9] = f->relation == NULL || f->rows < 0;
+		values[10] = Int64GetDatum(f->size);
+		nulls[10] = f->relation == NULL || f->size < 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 }
 
 /*

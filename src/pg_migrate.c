@@ -21,6 +21,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "lint.h"
 #include "mask.h"
 #include "pg_migrate.h"
 #include "reader.h"
@@ -36,6 +37,16 @@ int			pg_migrate_retry_delay = 50;
 int			pg_migrate_retry_max_delay = 500;
 int			pg_migrate_script_timeout = 0;
 char	   *pg_migrate_directory = NULL;
+int			pg_migrate_lint = MG_LINT_WARN;
+int			pg_migrate_lint_large_table = 10000;
+int			pg_migrate_lint_large_table_size = 10 * 1024;
+
+static const struct config_enum_entry lint_options[] = {
+	{"off", MG_LINT_OFF, false},
+	{"warn", MG_LINT_WARN, false},
+	{"error", MG_LINT_ERROR, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -119,6 +130,34 @@ _PG_init(void)
 							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("pg_migrate.lint",
+							 "What migrate_upgrade does with the lint's findings on pending scripts: nothing, a NOTICE each, or refuse.",
+							 NULL,
+							 &pg_migrate_lint,
+							 MG_LINT_WARN,
+							 lint_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.lint_large_table",
+							"Estimated rows from which the lint treats an existing table as large; -1 for no row limit.",
+							NULL,
+							&pg_migrate_lint_large_table,
+							10000, -1, INT_MAX,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_migrate.lint_large_table_size",
+							"Size from which the lint treats an existing table as large; -1 for no size limit.",
+							NULL,
+							&pg_migrate_lint_large_table_size,
+							10 * 1024, -1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_migrate");
 

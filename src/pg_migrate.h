@@ -45,6 +45,7 @@
 #define ERRCODE_MG_NOT_AT_HEAD			MAKE_SQLSTATE('M','G','0','2','4')
 #define ERRCODE_MG_NO_REVISIONS		MAKE_SQLSTATE('M','G','0','2','5')
 #define ERRCODE_MG_FAILURE_NOT_RECORDED	MAKE_SQLSTATE('M','G','0','2','6')
+#define ERRCODE_MG_LINT					MAKE_SQLSTATE('M','G','0','3','0')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128
@@ -59,6 +60,9 @@ extern int	pg_migrate_retry_delay;
 extern int	pg_migrate_retry_max_delay;
 extern int	pg_migrate_script_timeout;
 extern char *pg_migrate_directory;
+extern int	pg_migrate_lint;
+extern int	pg_migrate_lint_large_table;
+extern int	pg_migrate_lint_large_table_size;
 
 /* naming rules, in pg_migrate.c */
 extern void mg_check_revision_id(const char *id, const char *what);

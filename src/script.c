@@ -23,6 +23,12 @@
  * CONCURRENTLY and friends) are recorded, not refused: whether that is an
  * error depends on the runner, so the caller decides.
  *
+ * mg_script_review parses the same way for the lint, which reports instead
+ * of raising: every refused statement and a syntax error become
+ * MgScriptIssues of the script, and psql meta-command lines are blanked out
+ * (byte for byte, so that offsets stay valid) so that the rest of the
+ * script can still be parsed and reviewed.
+ *
  * Errors raised while a script is parsed or run carry a context line naming
  * the project, revision, statement number, line and column; a cursor
  * position is moved from the caller's query to the script's statement.
@@ -46,16 +52,27 @@
 #include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "subxact.h"
+
+typedef struct RawParseWork
+{
+	const char *sql;
+	List	   *stmts;			/* the result */
+} RawParseWork;
 
 static void parse_and_check(MgScript *script, MgScriptErrorContext *ctx);
-static void check_meta_commands(const char *sql);
-static void check_transaction_control(MgScript *script, MgScriptErrorContext *ctx);
+static char *check_meta_commands(const char *sql, List **issues);
+static void classify(MgScript *script, MgScriptErrorContext *ctx, bool review);
+static void check_transaction_control(MgScript *script, MgScriptErrorContext *ctx,
+									  bool review);
+static void add_issue(MgScript *script, const char *kind, int index, int offset,
+					  char *message, char *hint);
+static void raw_parse_work(void *arg);
 static const char *non_transactional_name(Node *stmt);
 static bool has_option(List *options, const char *name);
 static void script_error_callback(void *arg);
 static void keep_error_position(const MgScriptErrorContext *ctx, int line);
 static int	skip_blank(const char *sql, int offset);
-static void position_of(const char *sql, int offset, int *line, int *column);
 static int	char_to_byte(const char *sql, int chars);
 
 /*
@@ -117,14 +134,89 @@ static void
 parse_and_check(MgScript *script, MgScriptErrorContext *ctx)
 {
 	const char *sql = script->sql;
-	ListCell   *lc;
 
 	if (strchr(sql, '\\') != NULL)
-		check_meta_commands(sql);
+		check_meta_commands(sql, NULL);
 
 	script->stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+	classify(script, ctx, false);
+}
 
-	check_transaction_control(script, ctx);
+/*
+ * Parse sql, the up script of revision in project, for review: what
+ * mg_script_parse would raise is listed in script->issues instead.  A
+ * syntax error leaves script->stmts empty.  The parse runs in a
+ * subtransaction, so the caller must be in a transaction.
+ */
+MgScript *
+mg_script_review(const char *project, const char *revision, const char *sql)
+{
+	MgScript   *script = palloc0(sizeof(MgScript));
+	RawParseWork work = {sql, NIL};
+	ErrorData  *edata;
+
+	script->project = project;
+	script->revision = revision;
+	script->sql = sql;
+	script->first_number = 1;
+	script->nontx_index = -1;
+
+	/* from here on the script is the text with meta-commands blanked out */
+	if (strchr(sql, '\\') != NULL)
+		work.sql = script->sql = check_meta_commands(sql, &script->issues);
+
+	edata = mg_in_subtransaction(raw_parse_work, &work);
+	if (edata != NULL)
+	{
+		mg_mask_error_script(edata, sql);
+		add_issue(script, "syntax-error", -1,
+				  edata->cursorpos > 0 ? char_to_byte(work.sql, edata->cursorpos - 1) : -1,
+				  pstrdup(edata->message),
+				  edata->hint ? pstrdup(edata->hint) : pstrdup("Fix the script; it is parsed with the server's own parser."));
+		FreeErrorData(edata);
+		return script;
+	}
+
+	script->stmts = work.stmts;
+	classify(script, NULL, true);
+	return script;
+}
+
+/*
+ * The subtransaction's work for mg_script_review: the raw parse, with no
+ * error context, since a caller's context (a SQL function's, say) would
+ * move a syntax error's cursor position to its own query.
+ */
+static void
+raw_parse_work(void *arg)
+{
+	RawParseWork *work = arg;
+	ErrorContextCallback *save = error_context_stack;
+
+	error_context_stack = NULL;
+	PG_TRY();
+	{
+		work->stmts = raw_parser(work->sql, RAW_PARSE_DEFAULT);
+	}
+	PG_FINALLY();
+	{
+		error_context_stack = save;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Check the parsed statements of script: transaction control, COPY to or
+ * from the client, and the first statement that cannot run in a
+ * transaction block.  With review, the first two are listed as issues;
+ * without, they are raised with ctx's context.
+ */
+static void
+classify(MgScript *script, MgScriptErrorContext *ctx, bool review)
+{
+	ListCell   *lc;
+
+	check_transaction_control(script, ctx, review);
 
 	foreach(lc, script->stmts)
 	{
@@ -135,6 +227,14 @@ parse_and_check(MgScript *script, MgScriptErrorContext *ctx)
 		if (IsA(raw->stmt, CopyStmt) && ((CopyStmt *) raw->stmt)->filename == NULL &&
 			!((CopyStmt *) raw->stmt)->is_program)
 		{
+			const char *msg = "COPY to or from the client is not supported in a migration script";
+			const char *hint = "Load data with INSERT statements, or with COPY from a server-side file.";
+
+			if (review)
+			{
+				add_issue(script, "copy-from-client", index, -1, pstrdup(msg), pstrdup(hint));
+				continue;
+			}
 			mg_script_context_statement(ctx, index);
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_UNSUPPORTED_STATEMENT),
@@ -150,6 +250,36 @@ parse_and_check(MgScript *script, MgScriptErrorContext *ctx)
 			script->nontx_name = name;
 		}
 	}
+}
+
+/*
+ * Byte offset of the first token of script->stmts' index-th statement,
+ * past the white space and comments before it.
+ */
+int
+mg_script_statement_start(const MgScript *script, int index)
+{
+	RawStmt    *raw = list_nth_node(RawStmt, script->stmts, index);
+
+	return skip_blank(script->sql, raw->stmt_location);
+}
+
+/*
+ * Append an issue to script->issues: about script->stmts' index-th
+ * statement (index >= 0), or at byte offset.
+ */
+static void
+add_issue(MgScript *script, const char *kind, int index, int offset,
+		  char *message, char *hint)
+{
+	MgScriptIssue *issue = palloc0(sizeof(MgScriptIssue));
+
+	issue->kind = kind;
+	issue->stmt_number = index >= 0 ? script->first_number + index : 0;
+	issue->offset = index >= 0 ? mg_script_statement_start(script, index) : offset;
+	issue->message = message;
+	issue->hint = hint;
+	script->issues = lappend(script->issues, issue);
 }
 
 /*
@@ -178,16 +308,20 @@ mg_script_refuse_non_transactional(const MgScript *script, const char *function)
 /*
  * A psql meta-command is a backslash token that starts its line.  The
  * server's lexer finds it, so a backslash inside a string or comment is
- * not mistaken for one.
+ * not mistaken for one.  Without issues, the first one is raised.  With
+ * issues, each is appended there, and the result is a copy of sql with the
+ * rest of every such line blanked out byte for byte (the server could not
+ * parse them; the offsets of everything else stay valid).
  */
-static void
-check_meta_commands(const char *sql)
+static char *
+check_meta_commands(const char *sql, List **issues)
 {
 	core_yy_extra_type yyextra;
 	core_yyscan_t scanner;
 	core_YYSTYPE yylval;
 	YYLTYPE		yylloc;
 	int			token;
+	char	   *blanked = NULL;
 
 	scanner = scanner_init(sql, &yyextra, &ScanKeywords, ScanKeywordTokens);
 	while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
@@ -196,6 +330,7 @@ check_meta_commands(const char *sql)
 		int			end;
 		int			line;
 		int			column;
+		MgScriptIssue *issue;
 
 		if (token != '\\')
 			continue;
@@ -207,23 +342,37 @@ check_meta_commands(const char *sql)
 		end = yylloc;
 		while (sql[end] != '\0' && sql[end] != '\n' && sql[end] != '\r')
 			end++;
-		position_of(sql, yylloc, &line, &column);
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_META_COMMAND),
-				 errmsg("psql meta-command \"%.*s\" at line %d is not allowed in a migration script",
-						Min(end - yylloc, 60), sql + yylloc, line),
-				 errdetail("Scripts run inside the server, which does not understand psql's backslash commands."),
-				 errhint("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.")));
+		mg_script_position(sql, yylloc, &line, &column);
+		if (issues == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_META_COMMAND),
+					 errmsg("psql meta-command \"%.*s\" at line %d is not allowed in a migration script",
+							Min(end - yylloc, 60), sql + yylloc, line),
+					 errdetail("Scripts run inside the server, which does not understand psql's backslash commands."),
+					 errhint("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.")));
+
+		issue = palloc0(sizeof(MgScriptIssue));
+		issue->kind = "meta-command";
+		issue->offset = yylloc;
+		issue->message = psprintf("psql meta-command \"%.*s\" is not allowed in a migration script",
+								  Min(end - yylloc, 60), sql + yylloc);
+		issue->hint = pstrdup("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.");
+		*issues = lappend(*issues, issue);
+		if (blanked == NULL)
+			blanked = pstrdup(sql);
+		memset(blanked + yylloc, ' ', end - yylloc);
 	}
 	scanner_finish(scanner);
+	return blanked ? blanked : unconstify(char *, sql);
 }
 
 /*
  * Refuse transaction control, except a BEGIN ... COMMIT wrapper around the
- * whole script, which is removed.
+ * whole script, which is removed.  With review, list each statement of
+ * transaction control as an issue instead, and the removed wrapper too.
  */
 static void
-check_transaction_control(MgScript *script, MgScriptErrorContext *ctx)
+check_transaction_control(MgScript *script, MgScriptErrorContext *ctx, bool review)
 {
 	int			n = list_length(script->stmts);
 	int			ntx = 0;
@@ -254,15 +403,35 @@ check_transaction_control(MgScript *script, MgScriptErrorContext *ctx)
 			first->options == NIL &&
 			last->kind == TRANS_STMT_COMMIT && !last->chain)
 		{
+			if (review)
+				add_issue(script, "transaction-wrapper", 0, -1,
+						  pstrdup("the BEGIN and COMMIT around the script are removed"),
+						  pstrdup("pg_migrate runs every revision atomically; the script's own transaction control is not needed."));
 			script->stmts = list_delete_last(list_delete_first(script->stmts));
 			script->first_number = 2;
 			script->unwrapped = true;
-			ereport(NOTICE,
-					(errmsg("revision \"%s\": removed the BEGIN and COMMIT around the script",
-							script->revision),
-					 errdetail("pg_migrate runs every revision atomically; the script's own transaction control is not needed.")));
+			if (!review)
+				ereport(NOTICE,
+						(errmsg("revision \"%s\": removed the BEGIN and COMMIT around the script",
+								script->revision),
+						 errdetail("pg_migrate runs every revision atomically; the script's own transaction control is not needed.")));
 			return;
 		}
+	}
+
+	if (review)
+	{
+		foreach(lc, script->stmts)
+		{
+			Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+			if (IsA(stmt, TransactionStmt))
+				add_issue(script, "transaction-control", foreach_current_index(lc), -1,
+						  psprintf("transaction control statement %s is not allowed in a migration script",
+								   CreateCommandName(stmt)),
+						  pstrdup("Remove BEGIN, COMMIT, ROLLBACK and SAVEPOINT statements; split work that must commit separately into separate revisions."));
+		}
+		return;
 	}
 
 	mg_script_context_statement(ctx, first_bad);
@@ -474,7 +643,7 @@ script_error_callback(void *arg)
 		return;
 	}
 
-	position_of(script->sql, offset, &line, &column);
+	mg_script_position(script->sql, offset, &line, &column);
 	keep_error_position(ctx, line);
 	if (ctx->stmt_number > 0)
 		errcontext("%srevision \"%s\" of project \"%s\", statement %d, line %d, column %d",
@@ -529,8 +698,8 @@ skip_blank(const char *sql, int offset)
  * 1-based line and column (in characters) of byte offset in sql.  CRLF and
  * LF both end a line.
  */
-static void
-position_of(const char *sql, int offset, int *line, int *column)
+void
+mg_script_position(const char *sql, int offset, int *line, int *column)
 {
 	const char *p = sql;
 	const char *end = sql + offset;

@@ -22,7 +22,24 @@ typedef struct MgScript
 	int			nontx_index;	/* first statement that cannot run in a
 								 * transaction block, or -1 */
 	const char *nontx_name;
+	List	   *issues;			/* MgScriptIssues; mg_script_review only */
 } MgScript;
+
+/*
+ * What mg_script_review found and mg_script_parse would have raised: a
+ * psql meta-command, transaction control (or a removed BEGIN ... COMMIT
+ * wrapper), COPY to or from the client, a syntax error.
+ */
+typedef struct MgScriptIssue
+{
+	const char *kind;			/* "meta-command", "transaction-control",
+								 * "transaction-wrapper", "copy-from-client",
+								 * "syntax-error" */
+	int			stmt_number;	/* 1-based, file order; 0 for none */
+	int			offset;			/* byte offset in the script, -1 for none */
+	char	   *message;		/* as errmsg */
+	char	   *hint;			/* as errhint */
+} MgScriptIssue;
 
 /*
  * Error context naming the project, revision, statement and position.  Push
@@ -39,6 +56,10 @@ typedef struct MgScriptErrorContext
 
 extern MgScript *mg_script_parse(const char *project, const char *revision,
 								 const char *sql, bool down);
+extern MgScript *mg_script_review(const char *project, const char *revision,
+								  const char *sql);
+extern int	mg_script_statement_start(const MgScript *script, int index);
+extern void mg_script_position(const char *sql, int offset, int *line, int *column);
 extern void mg_script_refuse_non_transactional(const MgScript *script,
 											   const char *function);
 extern void mg_script_context_push(MgScriptErrorContext *ctx, const MgScript *script);

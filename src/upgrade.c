@@ -19,7 +19,9 @@
  *    once.  Otherwise load the state, raise the first graph or applied-set
  *    problem (validate.c), plan the target (graph.c), and parse every
  *    pending script (script.c): a syntax error in the last pending script
- *    is reported before the first runs.
+ *    is reported before the first runs.  Review the pending scripts
+ *    against the catalog (lint.c): as pg_migrate.lint says, NOTICE each
+ *    finding or refuse before anything runs.
  * 4. Apply each revision in its own subtransaction, retried when it loses
  *    a lock conflict (executor.c), then record the applied rows and
  *    history rows.  An error anywhere aborts the
@@ -45,6 +47,7 @@
 
 #include "executor.h"
 #include "failure.h"
+#include "lint.h"
 #include "lock.h"
 #include "pg_migrate.h"
 #include "script.h"
@@ -174,6 +177,9 @@ upgrade(void *arg)
 		mg_script_refuse_non_transactional(scripts[i], "migrate_upgrade");
 	}
 	call->failure.revision = NULL;
+
+	/* review them against the catalog as pg_migrate.lint says (lint.c) */
+	mg_lint_pending(scripts, nplan);
 
 	if (call->dry_run)
 	{

@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
+#include "lint.h"
 #include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
@@ -32,6 +33,8 @@ typedef struct ParseWork
 } ParseWork;
 
 static void parse_script(void *arg);
+static List *add_lint_problems(List *problems, const MgRevision *rev, MgScript *script,
+							   MemoryContext context);
 static List *add_problem(List *problems, const char *severity, const char *revision,
 						 const char *problem, int sqlerrcode, const char *message,
 						 const char *detail, const char *hint);
@@ -163,11 +166,14 @@ mg_validate_applied(const MgState *state)
 /*
  * Parse the script of every revision that is pending or has drifted, and
  * report those that do not parse, hold a refused statement, or need the
- * per-revision runner.  An applied revision whose checksum is the one it
- * was applied with ran as it is, so it is not parsed again.  Each parse
- * runs in a subtransaction, so that its error can be caught and listed
- * (with the script's secrets masked), and in a memory context reset after
- * it.
+ * per-revision runner.  Unless pg_migrate.lint is off, add the warning and
+ * error findings of the lint (lint.c) on pending scripts, each script on
+ * its own, with the severity they would have for an upgrade: "error"
+ * under pg_migrate.lint = error, else "warning".  An applied revision
+ * whose checksum is the one it was applied with ran as it is, so it is not
+ * parsed again.  Each parse runs in a subtransaction, so that its error
+ * can be caught and listed (with the script's secrets masked), and in a
+ * memory context reset after it.
  */
 List *
 mg_validate_scripts(MgState *state)
@@ -224,9 +230,47 @@ mg_validate_scripts(MgState *state)
 											work.script->first_number + work.script->nontx_index,
 											work.script->nontx_name),
 								   "Apply this revision with the per-revision runner CALL migrate_run().");
+		if (edata == NULL && !rev->applied && pg_migrate_lint != MG_LINT_OFF)
+		{
+			MemoryContextSwitchTo(parsecontext);
+			problems = add_lint_problems(problems, rev, work.script, oldcontext);
+			MemoryContextSwitchTo(oldcontext);
+		}
 		MemoryContextReset(parsecontext);
 	}
 	MemoryContextDelete(parsecontext);
+	return problems;
+}
+
+/*
+ * Append the lint's warning and error findings on script, revision rev's
+ * parsed up script, to problems, allocated in context.  The lint's own
+ * "non-transactional" finding is left out: the caller reports that.
+ */
+static List *
+add_lint_problems(List *problems, const MgRevision *rev, MgScript *script,
+				  MemoryContext context)
+{
+	List	   *findings = mg_lint_script(mg_lint_begin(), script, rev->nontransactional);
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		MgLintFinding *f = lfirst(lc);
+		MemoryContext old;
+
+		if (!mg_lint_finding_counts(f) || strcmp(f->rule, "non-transactional") == 0)
+			continue;
+		old = MemoryContextSwitchTo(context);
+		problems = add_problem(problems,
+							   pg_migrate_lint == MG_LINT_ERROR ? "error" : "warning",
+							   rev->id, psprintf("lint: %s", f->rule), ERRCODE_MG_LINT,
+							   pstrdup(f->message),
+							   psprintf("Statement %d, line %d, column %d (%s): %s.",
+										f->statement, f->line, f->column, f->severity, f->message),
+							   f->hint ? pstrdup(f->hint) : NULL);
+		MemoryContextSwitchTo(old);
+	}
 	return problems;
 }
 
