@@ -40,7 +40,6 @@
 #include "lock.h"
 #include "pg_migrate.h"
 #include "script.h"
-#include "subxact.h"
 #include "validate.h"
 
 /* One call of mg_downgrade, and how far it got. */
@@ -68,7 +67,6 @@ List *
 mg_downgrade(const char *project, const char *target, bool dry_run)
 {
 	DowngradeCall call = {0};
-	ErrorData  *edata;
 
 	call.project = project;
 	call.target = target;
@@ -82,21 +80,7 @@ mg_downgrade(const char *project, const char *target, bool dry_run)
 	/* refusals before the call begins are not failures to record */
 	mg_lock_check_context("migrate_downgrade");
 	mg_failure_begin(&call.failure, false, project, target);
-	edata = mg_in_subtransaction(downgrade, &call);
-	if (edata != NULL)
-	{
-		const MgRun *run = mg_unfinished_run(call.runs, call.nruns);
-
-		if (run != NULL)
-		{
-			call.failure.revision = run->script->revision;
-			call.failure.down = run->script->down;
-			call.failure.statements = run->statements;
-			call.failure.attempts = run->attempts;
-		}
-		mg_failure_record(&call.failure, edata);
-		ReThrowError(edata);
-	}
+	mg_failure_guard(&call.failure, downgrade, &call, &call.runs, &call.nruns);
 	return call.steps;
 }
 

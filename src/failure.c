@@ -105,6 +105,7 @@
 #include "utils/wait_event.h"
 
 #include "catalog.h"
+#include "executor.h"
 #include "failure.h"
 #include "history.h"
 #include "mask.h"
@@ -201,6 +202,34 @@ mg_failure_begin(MgFailure *failure, bool upgrade, const char *project,
 	failure->statements = -1;
 	failure->attempts = -1;
 	mg_script_forget_error();
+}
+
+/*
+ * Run body(arg), an upgrade's or a downgrade's work, in a subtransaction.
+ * When it fails, complete *failure with the revision left unfinished among
+ * the *nruns runs of *runs (which body sets as it plans), record it, and
+ * re-throw the error unchanged, the failed work rolled back.  The caller
+ * has filled *failure with mg_failure_begin.
+ */
+void
+mg_failure_guard(MgFailure *failure, void (*body) (void *), void *arg,
+				 MgRun *const *runs, const int *nruns)
+{
+	ErrorData  *edata = mg_in_subtransaction(body, arg);
+	const MgRun *run;
+
+	if (edata == NULL)
+		return;
+	run = mg_unfinished_run(*runs, *nruns);
+	if (run != NULL)
+	{
+		failure->revision = run->script->revision;
+		failure->down = run->script->down;
+		failure->statements = run->statements;
+		failure->attempts = run->attempts;
+	}
+	mg_failure_record(failure, edata);
+	ReThrowError(edata);
 }
 
 /*

@@ -13,6 +13,8 @@
 #include "fmgr.h"
 #include "utils/elog.h"
 
+#include "executor.h"
+
 /*
  * What an operation knows about itself, should it fail.  mg_failure_begin
  * fills the call's part; the operation keeps revision (and down,
@@ -35,6 +37,8 @@ typedef struct MgFailure
 extern void mg_failure_begin(MgFailure *failure, bool upgrade,
 							 const char *project, const char *target);
 extern void mg_failure_record(const MgFailure *failure, const ErrorData *edata);
+extern void mg_failure_guard(MgFailure *failure, void (*body) (void *), void *arg,
+							 MgRun *const *runs, const int *nruns);
 
 extern PGDLLEXPORT void mg_failure_worker_main(Datum arg);
 

@@ -51,7 +51,6 @@
 #include "lock.h"
 #include "pg_migrate.h"
 #include "script.h"
-#include "subxact.h"
 #include "sync.h"
 #include "upgrade.h"
 #include "validate.h"
@@ -87,7 +86,6 @@ List *
 mg_upgrade(const char *project, const char *target, bool dry_run)
 {
 	UpgradeCall call = {0};
-	ErrorData  *edata;
 
 	call.project = project;
 	call.target = target;
@@ -101,21 +99,7 @@ mg_upgrade(const char *project, const char *target, bool dry_run)
 	/* refusals before the call begins are not failures to record */
 	mg_lock_check_context("migrate_upgrade");
 	mg_failure_begin(&call.failure, true, project, target);
-	edata = mg_in_subtransaction(upgrade, &call);
-	if (edata != NULL)
-	{
-		const MgRun *run = mg_unfinished_run(call.runs, call.nruns);
-
-		if (run != NULL)
-		{
-			call.failure.revision = run->script->revision;
-			call.failure.down = run->script->down;
-			call.failure.statements = run->statements;
-			call.failure.attempts = run->attempts;
-		}
-		mg_failure_record(&call.failure, edata);
-		ReThrowError(edata);
-	}
+	mg_failure_guard(&call.failure, upgrade, &call, &call.runs, &call.nruns);
 	return call.steps;
 }
 

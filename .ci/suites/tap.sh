@@ -40,22 +40,59 @@ suite_tap() {
 		tests=()
 		for name in $PGM_TAP_TESTS; do tests+=("$work/t/$name.pl"); done
 	fi
+	# The tests that mostly wait (pg_cron runs jobs on minute boundaries)
+	# run in the background, beside the others.
+	local -A background=()
+	local -a waiting=()
+	local pid
 	for test in "${tests[@]}"; do
 		name=$(basename "$test" .pl)
-		if (cd "$work" && "${run_as[@]}" env \
-			PATH="$PGM_PGBIN:$PATH" \
-			TESTDIR="$work" \
-			PGPORT=65432 \
-			PG_REGRESS="$pkglibdir/pgxs/src/test/regress/pg_regress" \
-			PERL5LIB="$pkglibdir/pgxs/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
-			prove -v "t/$name.pl") >"$work/$name.out" 2>&1; then
-			record "tap/$name" ok
-		else
-			record "tap/$name" fail
-			_tap_show_failure "$work" "$name"
+		if [[ " $PGM_TAP_BACKGROUND " == *" $name "* ]]; then
+			_tap_run "$work" "$name" "$pkglibdir" "${run_as[@]}" &
+			background[$name]=$!
+			waiting+=("$name")
 		fi
 	done
+	for test in "${tests[@]}"; do
+		name=$(basename "$test" .pl)
+		[[ -z ${background[$name]:-} ]] || continue
+		_tap_record "$work" "$name" _tap_run "$work" "$name" "$pkglibdir" "${run_as[@]}"
+	done
+	for name in "${waiting[@]}"; do
+		pid=${background[$name]}
+		_tap_record "$work" "$name" wait "$pid"
+	done
 	rm -rf "$work"
+}
+
+# The TAP tests run in the background while the others run.
+PGM_TAP_BACKGROUND="006_pg_cron"
+
+# _tap_run WORK NAME PKGLIBDIR [RUN_AS...]: prove t/NAME.pl in WORK, its
+# output in WORK/NAME.out; the exit status is prove's.
+_tap_run() {
+	local work=$1 name=$2 pkglibdir=$3
+	shift 3
+	(cd "$work" && "$@" env \
+		PATH="$PGM_PGBIN:$PATH" \
+		TESTDIR="$work" \
+		PGPORT=65432 \
+		PG_REGRESS="$pkglibdir/pgxs/src/test/regress/pg_regress" \
+		PERL5LIB="$pkglibdir/pgxs/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
+		prove -v "t/$name.pl") >"$work/$name.out" 2>&1
+}
+
+# _tap_record WORK NAME CMD...: record tap/NAME as CMD's status says, and
+# show the test's output and logs when it failed.
+_tap_record() {
+	local work=$1 name=$2
+	shift 2
+	if "$@"; then
+		record "tap/$name" ok
+	else
+		record "tap/$name" fail
+		_tap_show_failure "$work" "$name"
+	fi
 }
 
 # _tap_show_failure WORK NAME: print what the failed test NAME left in
