@@ -10,11 +10,11 @@
  * refused whole, every problem listed, before anything is changed.
  *
  * A deploy that changes nothing is the common case, and must cost little
- * more than connecting.  The reader gives a digest of the folder's files
- * as they are read (names and bytes), and after a sync that leaves the
- * registry holding exactly the folder's revisions the client records its
- * key for the folder, that digest with the client's version and the
- * layout asked for, through migrate_sync(folder => ...).  Any later
+ * more than connecting.  The reader gives a fingerprint of the folder's
+ * files as they are read (names and bytes), and after a sync that leaves
+ * the registry holding exactly the folder's revisions the client records
+ * its key for the folder, that fingerprint with the client's version and
+ * the layout asked for, through migrate_sync(folder => ...).  Any later
  * change to the project's registered revisions makes the server forget
  * it.  So a deploy starts with migrate_synced_folder(): when it returns
  * the key of the folder just read, the registry holds that folder already,
@@ -32,20 +32,17 @@
  *
  * Nothing waits for anything that it need not wait for.  The folder is
  * read while the server starts a backend for the connection (commands.c),
- * by a few threads (reader.c), and migrate_synced_folder() is sent as
- * soon as the connection is ready, from the reader's hook between two
- * files: its answer is usually in before the last file is read.  That
- * statement only reads; when the folder turns out to be bad it is
- * abandoned with the connection.  When its answer is not in yet, the
- * client parses and hashes the folder while it waits, and only then
- * waits.
+ * and migrate_synced_folder() is sent as soon as the connection is ready,
+ * from the reader's hook between two files: its answer is usually in
+ * before the last file is read, and when it is not, the client waits for
+ * it rather than parse a folder that may need no parsing.  That statement only reads; when the folder turns out
+ * to be bad it is abandoned with the connection.  When the connection is
+ * not ready by the time the folder is read, the client parses and hashes
+ * the folder while it waits (and refuses a bad one without waiting).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
-
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 
 #include "client.h"
 
@@ -94,7 +91,6 @@ Folder *
 sync_read_folder(const ClientOptions *opts)
 {
 	Folder	   *folder = pg_malloc0(sizeof(Folder));
-	PGconn	   *conn;
 
 	early.opts = opts;
 	mg_reader_file_hook = send_state_early;
@@ -104,10 +100,14 @@ sync_read_folder(const ClientOptions *opts)
 		refuse_folder(opts, folder->files->nerrors, folder->files->errors);
 	folder->key = folder_key(opts, folder->files);
 
-	/* the answer, if it is in without waiting */
+	/*
+	 * Connected and asked: the answer is due within a few milliseconds, and
+	 * most deploys change nothing, so wait for it rather than parse what
+	 * may need no parsing.  Not connected yet: parse now, so that a bad
+	 * folder is refused without waiting for the server.
+	 */
 	send_state_early();
-	if (early.sent && (conn = connect_poll()) != NULL &&
-		PQconsumeInput(conn) && !PQisBusy(conn))
+	if (early.sent)
 	{
 		PGresult   *res = query_wait(STATE_WHAT);
 
@@ -122,40 +122,17 @@ sync_read_folder(const ClientOptions *opts)
 }
 
 /*
- * The key the client records for a folder: the reader's digest of its
- * files, hashed with what else decides how they are read (this client's
- * version, whose reader may read the same bytes differently, and the
- * layout asked for).  Kept as "LAYOUT DIGEST" with the layout the files
- * were read with, for messages; LAYOUT is filled in by parse_folder.
+ * The key the client records for a folder: what decides how its files
+ * are read (this client's version, whose reader may read the same bytes
+ * differently, and the layout asked for) and the reader's fingerprint of
+ * the files.  The record kept by the server is "LAYOUT KEY", with the
+ * layout the files were read with, for messages (parse_folder).
  */
 static char *
 folder_key(const ClientOptions *opts, const MgFolderFiles *files)
 {
-	static const char hexdigits[] = "0123456789abcdef";
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	const char *layout = mg_layout_name(opts->layout);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char		hex[MG_DIGEST_HEX_LEN + 1];
-	int			i;
-
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) "pg_migrate " PGM_VERSION "\n",
-							 strlen("pg_migrate " PGM_VERSION "\n")) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) layout, strlen(layout) + 1) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) files->digest, MG_DIGEST_HEX_LEN) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-	{
-		out_message("ERROR", "could not compute the folder's digest");
-		client_exit(EXIT_FAILED);
-	}
-	pg_cryptohash_free(ctx);
-	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		hex[2 * i] = hexdigits[digest[i] >> 4];
-		hex[2 * i + 1] = hexdigits[digest[i] & 0x0f];
-	}
-	hex[MG_DIGEST_HEX_LEN] = '\0';
-	return pg_strdup(hex);
+	return psprintf("%s %s %s", PGM_VERSION, mg_layout_name(opts->layout),
+					files->fingerprint);
 }
 
 /*

@@ -154,13 +154,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#ifdef FRONTEND
-#include <pthread.h>
-#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "common/sha2.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -178,15 +176,8 @@
 /* The first bytes hashed by mg_file_revision_hash: its serialization's version. */
 #define HASH_VERSION_LINE		"pg_migrate revision hash 1\n"
 
-/* The first bytes hashed for a folder's digest: its version. */
-#define FOLDER_DIGEST_LINE		"pg_migrate folder digest 1\n"
-
-/*
- * The client program reads a folder with up to this many threads, and
- * only when each has at least READER_FILES_PER_THREAD files to read.
- */
-#define READER_MAX_THREADS		4
-#define READER_FILES_PER_THREAD	64
+/* The first bytes of a folder's fingerprint: its version. */
+#define FINGERPRINT_LINE		"pg_migrate folder fingerprint 1\n"
 
 /* Largest file read: with its terminating NUL it fits one palloc chunk. */
 #define READER_MAX_FILE_SIZE	((size_t) 0x3ffffffe)
@@ -343,10 +334,11 @@ static MgFileSet *read_files(int nfiles, const char *const *names,
 							 const char *const *data, const size_t *lens,
 							 MgLayout layout, const char *folder);
 static void hash_failed(pg_cryptohash_ctx *ctx);
-static void hash_bytes(pg_cryptohash_ctx *ctx, const void *data, size_t len);
+static void digest_bytes(pg_cryptohash_ctx *ctx, const void *data, size_t len);
 static void hash_field(pg_cryptohash_ctx *ctx, char tag, const char *data);
 static void hex_of(const uint8 *digest, char *hex);
-static void folder_digest(MgFolderFiles *files);
+static void folder_fingerprint(MgFolderFiles *files);
+static void fingerprint_fold(uint64 *h, const void *data, size_t len);
 
 /* ---------------------------------------------------------------- lists */
 
@@ -2409,6 +2401,8 @@ typedef struct Listing
 	ListedFile *files;
 	int			n;
 	int			max;
+	int			dirfd;			/* the client's descriptor of the folder, to
+								 * open files relative to it; -1 for none */
 } Listing;
 
 /* The folders from the top down to the one being listed, to stop loops. */
@@ -2418,27 +2412,14 @@ typedef struct FolderPath
 	ino_t		ino[READER_MAX_DEPTH + 1];
 } FolderPath;
 
-#ifdef FRONTEND
-/* One reading thread's share of a listing: every nth file from first. */
-typedef struct ReadShare
-{
-	Listing    *listing;
-	int			first;
-	int			step;
-} ReadShare;
-#endif
-
 static void list_folder(Listing *l, const char *dir, const char *rel, int depth,
 						FolderPath *above);
 static ListedFile *listing_add(Listing *l);
 static void listing_add_error(Listing *l, const char *rel, const char *fmt,...) pg_attribute_printf(3, 4);
 static void read_listing(Listing *l);
-static void read_listed_file(ListedFile *f);
+static void read_listed_file(const Listing *l, ListedFile *f);
 static void add_read_failure(StrList *errors, const ListedFile *f);
 static int	compare_entries(const void *a, const void *b);
-#ifdef FRONTEND
-static void *read_share(void *arg);
-#endif
 
 /* qsort order of list_folder's entries: by name, after the kind */
 static int
@@ -2486,16 +2467,23 @@ listing_add_error(Listing *l, const char *rel, const char *fmt,...)
 }
 
 /*
- * Read the file f->path into f.  Plain descriptors rather than stdio:
- * open, fstat, read, close and nothing more per file.  A failure is left
- * in f->failure and f->failure_errno, for add_read_failure to word: this
- * may run in a thread of its own (read_listing), where only malloc and
- * system calls are safe.
+ * Read the file f->path of listing l into f.  Plain descriptors rather
+ * than stdio: open, fstat, read, close and nothing more per file; the
+ * client opens f->rel relative to the folder's descriptor, which spares
+ * the kernel walking the folder's path again for every file.  A failure
+ * is left in f->failure and f->failure_errno, for add_read_failure to
+ * word.
  */
 static void
-read_listed_file(ListedFile *f)
+read_listed_file(const Listing *l, ListedFile *f)
 {
+#ifdef FRONTEND
+	int			fd = l->dirfd >= 0 ?
+		openat(l->dirfd, f->rel, O_RDONLY | PG_BINARY | O_CLOEXEC) :
+		reader_open(f->path);
+#else
 	int			fd = reader_open(f->path);
+#endif
 	struct stat st;
 	char	   *buf;
 	size_t		size;
@@ -2580,77 +2568,29 @@ add_read_failure(StrList *errors, const ListedFile *f)
 	pfree(one.files);
 }
 
-#ifdef FRONTEND
-/* A reading thread: its share of the listing (see read_listing). */
-static void *
-read_share(void *arg)
-{
-	ReadShare  *share = arg;
-	int			i;
-
-	for (i = share->first; i < share->listing->n; i += share->step)
-		if (share->listing->files[i].path != NULL)
-			read_listed_file(&share->listing->files[i]);
-	return NULL;
-}
-#endif
-
 /*
- * Read every file of the listing, calling mg_reader_file_hook after each
- * of those read by the calling thread.
- *
- * Reading a folder of small files is nearly all system calls, four per
- * file, and a client's no-op deploy reads every file; so the client
- * program reads with up to READER_MAX_THREADS threads, one per CPU, each
- * taking every nth file (the caller's thread is one of them, and the only
- * one that calls the hook).  Each thread writes only its own entries.  The
- * server reads with the backend alone, answering interrupts between files.
+ * Read every file of the listing, calling mg_reader_file_hook after each.
+ * The server answers interrupts between files.  (One thread reads: with
+ * more, the client program was slower end to end, its threads competing
+ * with the backend being started for it and paying for their own malloc
+ * arenas.)
  */
 static void
 read_listing(Listing *l)
 {
-	int			nthreads = 1;
 	int			i;
-#ifdef FRONTEND
-	pthread_t	threads[READER_MAX_THREADS];
-	ReadShare	shares[READER_MAX_THREADS];
-	bool		started[READER_MAX_THREADS];
-	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	nthreads = Min(READER_MAX_THREADS, l->n / READER_FILES_PER_THREAD);
-	if (ncpu > 0)
-		nthreads = Min(nthreads, (int) ncpu);
-	nthreads = Max(nthreads, 1);
-	for (i = 1; i < nthreads; i++)
-	{
-		shares[i].listing = l;
-		shares[i].first = i;
-		shares[i].step = nthreads;
-		started[i] = pthread_create(&threads[i], NULL, read_share, &shares[i]) == 0;
-	}
-#endif
-
-	for (i = 0; i < l->n; i += nthreads)
+	for (i = 0; i < l->n; i++)
 	{
 		if (l->files[i].path == NULL)
 			continue;
 #ifndef FRONTEND
 		CHECK_FOR_INTERRUPTS();
 #endif
-		read_listed_file(&l->files[i]);
+		read_listed_file(l, &l->files[i]);
 		if (mg_reader_file_hook != NULL)
 			mg_reader_file_hook();
 	}
-
-#ifdef FRONTEND
-	for (i = 1; i < nthreads; i++)
-	{
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else
-			read_share(&shares[i]);
-	}
-#endif
 }
 
 /*
@@ -2789,8 +2729,16 @@ mg_read_folder_files(const char *dir)
 	memset(&l, 0, sizeof(l));
 	memset(&names, 0, sizeof(names));
 	memset(&errors, 0, sizeof(errors));
+	l.dirfd = -1;
 	list_folder(&l, dir, NULL, 0, &above);
+#ifdef FRONTEND
+	l.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#endif
 	read_listing(&l);
+#ifdef FRONTEND
+	if (l.dirfd >= 0)
+		close(l.dirfd);
+#endif
 
 	/* the walk's problems and the files that could not be read, in order */
 	files->data = palloc(sizeof(char *) * Max(l.n, 1));
@@ -2824,37 +2772,49 @@ mg_read_folder_files(const char *dir)
 	files->nerrors = errors.n;
 	files->errors = errors.items;
 	if (errors.n == 0)
-		folder_digest(files);
+		folder_fingerprint(files);
 	return files;
 }
 
 /*
- * Hex SHA-256 of the files of a folder as read, into files->digest: the
- * version line, then per file its name, a NUL, its length as 16 hex
- * digits and its bytes, in the order read.
+ * The fingerprint of the files of a folder as read, into
+ * files->fingerprint: 128 bits, two chains of PostgreSQL's
+ * hash_bytes_extended (lookup3) with different seeds, over the version
+ * line, then per file its name, a NUL, its length as 8 bytes and its
+ * bytes, in the order read.  Not a cryptographic digest: it tells a
+ * folder from an edited one, for the client's no-op deploy, and costs a
+ * fraction of a millisecond where the first SHA-256 of a process costs
+ * more than a millisecond of OpenSSL starting up.
  */
 static void
-folder_digest(MgFolderFiles *files)
+folder_fingerprint(MgFolderFiles *files)
 {
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char		len[17];
+	uint64		h[2] = {UINT64CONST(0x706d5f6d69677261), UINT64CONST(0x7465206669667072)};
 	int			i;
 
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
-		hash_failed(ctx);
-	hash_bytes(ctx, FOLDER_DIGEST_LINE, strlen(FOLDER_DIGEST_LINE));
+	fingerprint_fold(h, FINGERPRINT_LINE, strlen(FINGERPRINT_LINE));
 	for (i = 0; i < files->nfiles; i++)
 	{
-		hash_bytes(ctx, files->names[i], strlen(files->names[i]) + 1);
-		snprintf(len, sizeof(len), "%016llx", (unsigned long long) files->lens[i]);
-		hash_bytes(ctx, len, 16);
-		hash_bytes(ctx, files->data[i], files->lens[i]);
+		uint64		len = (uint64) files->lens[i];
+		unsigned char lenbytes[8];
+		int			b;
+
+		for (b = 0; b < 8; b++)
+			lenbytes[b] = (unsigned char) (len >> (8 * b));
+		fingerprint_fold(h, files->names[i], strlen(files->names[i]) + 1);
+		fingerprint_fold(h, lenbytes, sizeof(lenbytes));
+		fingerprint_fold(h, files->data[i], files->lens[i]);
 	}
-	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		hash_failed(ctx);
-	pg_cryptohash_free(ctx);
-	hex_of(digest, files->digest);
+	snprintf(files->fingerprint, sizeof(files->fingerprint), "%016llx%016llx",
+			 (unsigned long long) h[0], (unsigned long long) h[1]);
+}
+
+/* Fold len bytes of data into both chains of a fingerprint. */
+static void
+fingerprint_fold(uint64 *h, const void *data, size_t len)
+{
+	h[0] = hash_bytes_extended(data, (int) len, h[0]);
+	h[1] = hash_bytes_extended(data, (int) len, h[1]);
 }
 
 /*
@@ -2984,7 +2944,7 @@ hash_failed(pg_cryptohash_ctx *ctx)
 }
 
 static void
-hash_bytes(pg_cryptohash_ctx *ctx, const void *data, size_t len)
+digest_bytes(pg_cryptohash_ctx *ctx, const void *data, size_t len)
 {
 	if (pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0)
 		hash_failed(ctx);
@@ -3004,7 +2964,7 @@ hash_field(pg_cryptohash_ctx *ctx, char tag, const char *data)
 	if (data == NULL)
 	{
 		tag = (char) (tag - 'a' + 'A');
-		hash_bytes(ctx, &tag, 1);
+		digest_bytes(ctx, &tag, 1);
 		return;
 	}
 	n = strlen(data);
@@ -3013,9 +2973,9 @@ hash_field(pg_cryptohash_ctx *ctx, char tag, const char *data)
 		len[i] = (uint8) (n & 0xff);
 		n >>= 8;
 	}
-	hash_bytes(ctx, &tag, 1);
-	hash_bytes(ctx, len, sizeof(len));
-	hash_bytes(ctx, data, strlen(data));
+	digest_bytes(ctx, &tag, 1);
+	digest_bytes(ctx, len, sizeof(len));
+	digest_bytes(ctx, data, strlen(data));
 }
 
 /*
@@ -3038,7 +2998,7 @@ mg_file_revision_hash(const MgFileRevision *rev)
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
 		hash_failed(ctx);
-	hash_bytes(ctx, HASH_VERSION_LINE, strlen(HASH_VERSION_LINE));
+	digest_bytes(ctx, HASH_VERSION_LINE, strlen(HASH_VERSION_LINE));
 	hash_field(ctx, 'i', rev->id ? rev->id : "");
 	snprintf(count, sizeof(count), "%d", rev->nparents);
 	hash_field(ctx, 'n', count);

@@ -64,8 +64,11 @@ typedef struct MgFileSet
  */
 extern MgFileSet *mg_read_directory(const char *dir, MgLayout layout);
 
-/* A SHA-256 digest in hex, as mg_file_revision_hash and folders give it. */
+/* A SHA-256 digest in hex, as mg_file_revision_hash gives it. */
 #define MG_DIGEST_HEX_LEN 64
+
+/* A folder's fingerprint in hex: 128 bits (see mg_read_folder_files). */
+#define MG_FINGERPRINT_HEX_LEN 32
 
 /* The files of a folder, read but not parsed (mg_read_folder_files). */
 typedef struct MgFolderFiles
@@ -77,17 +80,21 @@ typedef struct MgFolderFiles
 	int			nerrors;
 	char	  **errors;			/* "FILE:0: message" for what could not be
 								 * listed or read */
-	char		digest[MG_DIGEST_HEX_LEN + 1];	/* hex SHA-256 of every
-												 * file's name and bytes,
-												 * when there are no errors */
+	char		fingerprint[MG_FINGERPRINT_HEX_LEN + 1];	/* of every file's
+															 * name and bytes,
+															 * when there are
+															 * no errors */
 } MgFolderFiles;
 
 /*
  * mg_read_directory in two halves, for a caller that can tell from the
- * digest that it need not parse (the client program's no-op deploy):
+ * fingerprint that it need not parse (the client program's no-op deploy):
  * mg_read_folder_files lists and reads the folder; mg_parse_folder_files
  * parses what it read (an MgFileSet with its errors, when it had any).
- * Two folders with the same digest hold the same files, byte for byte.
+ * The fingerprint is 128 bits of a fast hash, not a cryptographic digest:
+ * two folders with the same fingerprint hold the same files, byte for
+ * byte, unless someone built a collision on purpose (who could as well
+ * edit the files).
  */
 extern MgFolderFiles *mg_read_folder_files(const char *dir);
 extern MgFileSet *mg_parse_folder_files(const MgFolderFiles *files,
