@@ -21,13 +21,15 @@
 #   (c) a / b: the median of the ratios within each repetition (the two
 #       halves of a repetition run back to back);
 #   (d) the no-op deploy: wall time of  pg_migrate -q -d DB up --dir DIR  at
-#       head with all N applied (read N files, hash them, compare with
-#       migrate_sources(), send nothing, upgrade nothing), against the
+#       head with all N applied (read N files, find their fingerprint
+#       recorded by migrate_synced_folder(), send nothing, upgrade
+#       nothing), against the
 #       trivial  psql -X -d DB -c 'select 1'; calls alternate, medians and
 #       their ratio are reported.  Also shown: the no-op  up  without --dir.
 #
 # It checks its own work: (a) creates N tables; a no-op run with --json
-# reports that it sent no revision and applied nothing; the registry
+# reports that it sent no revision, applied nothing and compared nothing
+# (it found the folder recorded); the registry
 # holds N revisions and its history no registration after the first sync.
 # Timings are judged against the targets (ratio <= 1.2, no-op <= 1.5x)
 # but only BENCH_STRICT=1 makes a miss fail the run.  The generated files
@@ -198,6 +200,8 @@ grep -q '"steps": \[\]' "$work/noop.json" ||
 	fail "(d) the no-op applied something: $(head -c 300 "$work/noop.json")"
 grep -q "\"unchanged\": $n," "$work/noop.json" ||
 	fail "(d) the no-op did not find all $n revisions unchanged: $(head -c 300 "$work/noop.json")"
+grep -q '"compared": false,' "$work/noop.json" ||
+	fail "(d) the no-op compared the folder revision by revision instead of finding it recorded: $(head -c 300 "$work/noop.json")"
 
 noop=()
 noop_nodir=()

@@ -447,7 +447,8 @@ done:
 	appendStringInfoString(&json, ", \"layout\": ");
 	out_json_string(&json, folder->unchanged ? folder->layout : mg_layout_name(set->layout));
 	appendStringInfo(&json,
-					 ", \"revisions\": %d, \"sent\": %d, \"added\": %d, \"updated\": %d, \"drifted\": %d, \"unchanged\": %d, \"changes\": ",
+					 ", \"compared\": %s, \"revisions\": %d, \"sent\": %d, \"added\": %d, \"updated\": %d, \"drifted\": %d, \"unchanged\": %d, \"changes\": ",
+					 folder->unchanged ? "false" : "true",
 					 result->revisions, result->sent, result->added,
 					 result->updated, result->drifted, result->unchanged);
 	if (synced != NULL)

@@ -174,6 +174,7 @@ my $dir = write_folder(
 	is($doc->{sync}{sent},      0, 'an unchanged folder sends nothing');
 	is($doc->{sync}{unchanged}, 3, 'and finds all three unchanged');
 	is($doc->{sync}{layout}, 'pg_migrate', 'in the layout recorded');
+	is($doc->{sync}{compared}, JSON::PP::false, 'and compares nothing');
 	like($err, qr/^${ts}the registry holds this folder as it is: nothing to compare or send$/m,
 		'without comparing: the first sync recorded the folder');
 	is($doc->{ok},              JSON::PP::true, '"ok" is true');
@@ -237,8 +238,9 @@ my $dir = write_folder(
 		'-d', $app, '--json', 'sync', $dir);
 	unlike($err, qr/holds this folder as it is/, 'the record was forgotten');
 	like($err, qr/1 registered revision is not in /, 'the comparison ran, and warns');
-	is(json_ok($out, 'sync after a registration by hand')->{sync}{sent},
-		0, 'and sends nothing');
+	my $doc = json_ok($out, 'sync after a registration by hand');
+	is($doc->{sync}{sent}, 0, 'and sends nothing');
+	is($doc->{sync}{compared}, JSON::PP::true, 'having compared every revision');
 	$node->safe_psql($app, q{SELECT migrate_unregister('0004_by_hand')});
 	($out, $err) = client_is(0, 'sync with the registry as the folder', '-d', $app, 'sync', $dir);
 	unlike($err, qr/holds this folder as it is/,
