@@ -217,14 +217,14 @@ static bool
 take_state(Folder *folder, PGresult *res)
 {
 	const char *recorded = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
-	const char *digest = recorded ? strchr(recorded, ' ') : NULL;
+	const char *space = recorded ? strchr(recorded, ' ') : NULL;
 
 	folder->state_known = true;
-	if (digest != NULL && strcmp(digest + 1, folder->key) == 0)
+	if (space != NULL && strcmp(space + 1, folder->key) == 0)
 	{
 		folder->unchanged = true;
 		folder->nrevisions = atoi(PQgetvalue(res, 0, 1));
-		folder->layout = pnstrdup(recorded, digest - recorded);
+		folder->layout = pnstrdup(recorded, space - recorded);
 		if (folder->set == NULL)
 			out_progress("read %d revision%s from %s (%s layout)",
 						 folder->nrevisions, folder->nrevisions == 1 ? "" : "s",
