@@ -182,7 +182,6 @@ typedef struct Toplevel
 	dsm_segment *seg;
 	BackgroundWorkerHandle *handle;
 	shm_mq_handle *mqh;
-	int			masklevel;
 	bool		stopped;		/* the worker is known to have stopped */
 } Toplevel;
 
@@ -233,7 +232,10 @@ static void send_error(ErrorData *edata, int statement, int line) pg_attribute_n
 /*
  * Run run->script's statements from index first at top level in a
  * background worker; see toplevel.h for the contract and the file header
- * for how.  The caller must be in a transaction that holds no snapshot.
+ * for how.  The caller must be in a transaction (or subtransaction) that
+ * holds no snapshot, with mg_mask_messages_begin in force (mg_execute_plan
+ * does both), so that the worker's NOTICEs are masked on their way to the
+ * client.
  */
 ErrorData *
 mg_toplevel_run(const MgRun *run, int first, int *done)
@@ -269,7 +271,6 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 	tl.mqh = shm_mq_attach((shm_mq *) ((char *) dsm_segment_address(tl.seg) +
 									   ((ToplevelShared *) dsm_segment_address(tl.seg))->queue),
 						   tl.seg, tl.handle);
-	tl.masklevel = mg_mask_messages_begin();
 
 	PG_ENSURE_ERROR_CLEANUP(stop_worker, PointerGetDatum(&tl));
 	{
@@ -280,7 +281,6 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 	}
 	PG_END_ENSURE_ERROR_CLEANUP(stop_worker, PointerGetDatum(&tl));
 
-	mg_mask_messages_end(tl.masklevel);
 	dsm_detach(tl.seg);
 	InvalidateCatalogSnapshot();
 
@@ -476,9 +476,8 @@ parse_error_message(StringInfo msg)
 
 /*
  * PG_ENSURE_ERROR_CLEANUP's callback, on an error or as the backend exits
- * while the worker may still run: stop it and wait until it has, then
- * undo the masking of messages.  The segment goes with the transaction's
- * resources.
+ * while the worker may still run: stop it and wait until it has.  The
+ * segment goes with the transaction's resources.
  */
 static void
 stop_worker(int code, Datum arg)
@@ -490,7 +489,6 @@ stop_worker(int code, Datum arg)
 		mg_worker_stop(tl->handle);
 		tl->stopped = true;
 	}
-	mg_mask_messages_end(tl->masklevel);
 }
 
 /*
