@@ -43,6 +43,13 @@
  * off): the migration is then rolled back instead of committing for a
  * client that is gone.
  *
+ * A run marked top_level (CALL migrate_run's non-transactional revisions)
+ * is not run here but statement by statement in a background worker at top
+ * level (toplevel.c), each statement committed on its own; the retry loop,
+ * its pauses, script_timeout and progress are the same, but a retry starts
+ * again at the statement that failed, since the ones before it have
+ * committed.
+ *
  * Statements are run the way the server runs an extension script: parse
  * analysis, rewrite and planning of one statement only after the previous
  * one has executed (so a statement may use what an earlier one created),
@@ -77,6 +84,7 @@
 #include "mask.h"
 #include "pg_migrate.h"
 #include "subxact.h"
+#include "toplevel.h"
 
 /* how often a run checks that its client is still connected, in ms */
 #define CLIENT_CHECK_INTERVAL 1000
@@ -96,6 +104,7 @@ static void executor_begin(void);
 static void executor_end(void);
 static void execute_run(MgRun *run);
 static ErrorData *run_attempt(MgRun *run);
+static ErrorData *run_top_level_attempt(MgRun *run, int *done);
 static void run_script(void *arg);
 static void run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx);
 static void run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest);
@@ -137,8 +146,9 @@ mg_execute_plan(MgRun *runs, int n)
 			MgRun	   *run = &runs[i];
 
 			ereport(NOTICE,
-					(errmsg("%s %s (%d/%d)", run->verb, run->script->revision,
-							run->step, run->nsteps)));
+					(errmsg("%s %s (%d/%d)%s", run->verb, run->script->revision,
+							run->step, run->nsteps,
+							run->top_level ? " at top level" : "")));
 			MemoryContextSwitchTo(runcontext);
 			run->started = GetCurrentTimestamp();
 			execute_run(run);
@@ -275,6 +285,7 @@ static void
 execute_run(MgRun *run)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
+	int			done = 0;
 
 	run->attempts = 0;
 	run->statements = list_length(run->script->stmts);
@@ -288,7 +299,8 @@ execute_run(MgRun *run)
 			int			pause_ms;
 
 			run->attempts++;
-			edata = run_attempt(run);
+			edata = run->top_level ? run_top_level_attempt(run, &done) :
+				run_attempt(run);
 			if (edata == NULL)
 				break;
 			if (script_timed_out || !is_retryable(edata->sqlerrcode))
@@ -356,6 +368,48 @@ run_attempt(MgRun *run)
 	if (edata != NULL)
 		mg_mask_error_script(edata, run->script->sql);
 	return edata;
+}
+
+/*
+ * One attempt of a top_level run: its statements from *done on, each at
+ * top level and committed on its own (toplevel.c); *done grows by those
+ * that completed.  Returns the error of the statement that failed, masked,
+ * with the statements before it committed.  The caller holds no snapshot:
+ * the catalog snapshot a lookup may have left is dropped here, so that a
+ * concurrent index build does not wait for this backend.
+ */
+static ErrorData *
+run_top_level_attempt(MgRun *run, int *done)
+{
+	ErrorData  *edata;
+	int			completed = 0;
+
+	InvalidateCatalogSnapshot();
+	Assert(!HaveRegisteredOrActiveSnapshot());
+	edata = mg_toplevel_run(run, *done, &completed);
+	*done += completed;
+	return edata;
+}
+
+/*
+ * Does a script have to run at top level, statement by statement, in CALL
+ * migrate_run: marked non-transactional (marked), holding a statement that
+ * cannot run in a transaction block, or a CALL (a procedure may COMMIT only
+ * when called at top level).  An empty script never does.
+ */
+bool
+mg_run_needs_top_level(const MgScript *script, bool marked)
+{
+	ListCell   *lc;
+
+	if (script->stmts == NIL)
+		return false;
+	if (marked || script->nontx_index >= 0)
+		return true;
+	foreach(lc, script->stmts)
+		if (IsA(lfirst_node(RawStmt, lc)->stmt, CallStmt))
+			return true;
+	return false;
 }
 
 /*

@@ -302,6 +302,8 @@ mg_script_refuse_non_transactional(const MgScript *script, const char *function)
 			 errmsg("%s cannot run inside %s", script->nontx_name, function),
 			 errdetail("%s runs every revision in one transaction, and %s cannot run in a transaction block.",
 					   function, script->nontx_name),
+			 strcmp(function, "migrate_downgrade") == 0 ?
+			 errhint("Revert with the per-revision runner CALL migrate_run(target), which runs such statements at top level.") :
 			 errhint("Put the statement in a revision of its own and apply it with the per-revision runner CALL migrate_run(), which runs such statements at top level.")));
 }
 
