@@ -113,7 +113,6 @@ static int	retry_pause(int failures);
 static void pause_before_retry(MgRun *run, int pause_ms);
 static void report_retry(MgRun *run, ErrorData *edata, int pause_ms);
 static void give_up(MgRun *run, ErrorData *edata) pg_attribute_noreturn();
-static void report_progress(MgRun *run, const char *fmt,...) pg_attribute_printf(2, 3);
 static void script_timer_start(void);
 static void script_timer_stop(void);
 static void script_timer_handler(void);
@@ -458,7 +457,7 @@ run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx)
 		int			index = foreach_current_index(lc);
 
 		mg_script_context_statement(ctx, index);
-		report_progress(run, "statement %d/%d",
+		mg_report_progress(run, "statement %d/%d",
 						script->first_number + index, total);
 		mg_lock_probe_start(LockTimeout);
 
@@ -560,7 +559,7 @@ pause_before_retry(MgRun *run, int pause_ms)
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause_ms);
 	long		left;
 
-	report_progress(run, "waiting %d ms before attempt %d", pause_ms, run->attempts + 1);
+	mg_report_progress(run, "waiting %d ms before attempt %d", pause_ms, run->attempts + 1);
 	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end)) > 0)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -616,10 +615,12 @@ give_up(MgRun *run, ErrorData *edata)
 
 /*
  * Show where the run is in pg_stat_activity's query text:
- * "pg_migrate: applying 0004_add_sqs_metadata (2/2), statement 3/5".
+ * "pg_migrate: applying 0004_add_sqs_metadata (2/2), statement 3/5"; fmt
+ * and what follows say the part after the comma.  The top-level runner
+ * (toplevel.c) shows its statements the same way.
  */
-static void
-report_progress(MgRun *run, const char *fmt,...)
+void
+mg_report_progress(const MgRun *run, const char *fmt,...)
 {
 	char		text[PROGRESS_LEN];
 	int			len;

@@ -45,5 +45,6 @@ extern MgStep *mg_step_of_run(const MgRun *run, const char *action);
 extern MgStep *mg_step_planned(const MgScript *script, const char *action);
 extern const MgRun *mg_unfinished_run(const MgRun *runs, int n);
 extern bool mg_run_needs_top_level(const MgScript *script, bool marked);
+extern void mg_report_progress(const MgRun *run, const char *fmt,...) pg_attribute_printf(2, 3);
 
 #endif							/* MG_EXECUTOR_H */

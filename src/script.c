@@ -580,6 +580,24 @@ mg_script_error_position(const char *revision, bool down, int sqlerrcode,
 }
 
 /*
+ * Keep the position of an error of revision's script (its down script
+ * when down) that was raised elsewhere, for mg_script_error_position: the
+ * top-level runner's worker (toplevel.c) raised it in its own process and
+ * sent its statement number and line along.
+ */
+void
+mg_script_note_error(const char *revision, bool down, int sqlerrcode,
+					 int statement, int line)
+{
+	last_error.valid = true;
+	strlcpy(last_error.revision, revision, sizeof(last_error.revision));
+	last_error.down = down;
+	last_error.sqlerrcode = sqlerrcode;
+	last_error.statement = statement;
+	last_error.line = line;
+}
+
+/*
  * Keep where an error reported in ctx's script happened, for
  * mg_script_error_position.  Messages below ERROR (a NOTICE raised by a
  * script) carry a success or warning SQLSTATE and are not kept.
