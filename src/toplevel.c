@@ -167,6 +167,7 @@ typedef struct ToplevelShared
 	int			caller_pid;
 	int			first;			/* 0-based index of the first statement */
 	int			lock_timeout;	/* pg_migrate.lock_timeout, ms */
+	char		log_level[16];	/* log_min_messages, as masking did not lower it */
 	bool		down;
 	/* offsets from the start of this struct */
 	Size		project;
@@ -204,6 +205,7 @@ typedef struct IndexBuild
 {
 	bool		concurrent;		/* builds indexes concurrently */
 	bool		reindex;		/* REINDEX CONCURRENTLY */
+	bool		started;		/* the statement itself started */
 	Oid			relid;			/* its table; InvalidOid for several */
 	const char *idxname;		/* the index it creates, or NULL */
 	List	   *before;			/* OIDs of INVALID indexes before it ran */
@@ -220,13 +222,14 @@ static void run_script_statement(MgScript *script, int index, MemoryContext stmt
 static void run_toplevel(const char *sql, RawStmt *raw, const char *text,
 						 MemoryContext stmtcontext);
 static void describe_lock_wait(ErrorData *edata);
-static void watch_index_build(IndexBuild *build, Node *stmt);
+static void watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext);
 static void clean_failed_build(IndexBuild *build, ErrorData *edata,
 							   MemoryContext stmtcontext);
 static List *invalid_indexes(Oid relid, bool leftovers_only);
 static bool is_reindex_leftover(const char *relname);
 static char *index_name(Oid indexoid);
-static char *drop_invalid_index(Oid indexoid, MemoryContext stmtcontext);
+static ErrorData *drop_invalid_index(Oid indexoid, MemoryContext stmtcontext);
+static ErrorData *recover(MemoryContext context);
 static void send_error(ErrorData *edata, int statement, int line) pg_attribute_noreturn();
 
 /*
@@ -252,6 +255,13 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 	if (HaveRegisteredOrActiveSnapshot())
 		elog(ERROR, "mg_toplevel_run called while holding a snapshot");
 	InvalidateCatalogSnapshot();
+
+	/*
+	 * This backend's lock probe sees none of the worker's waits: forget
+	 * any earlier one, so that a lock timeout is described by the error's
+	 * detail, which the worker's probe wrote.
+	 */
+	mg_lock_probe_start(0);
 
 	memset(&tl, 0, sizeof(tl));
 	memset(&got, 0, sizeof(got));
@@ -295,7 +305,10 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 
 	if (got.edata != NULL)
 	{
+		/* as errstart decides for an ERROR raised here */
 		got.edata->elevel = ERROR;
+		got.edata->output_to_server = (log_min_messages <= ERROR);
+		got.edata->output_to_client = (whereToSendOutput == DestRemote);
 		mg_mask_error_script(got.edata, script->sql);
 		mg_script_note_error(script->revision, script->down, got.edata->sqlerrcode,
 							 got.statement, got.line);
@@ -361,6 +374,7 @@ create_segment(const MgScript *script, int first)
 	shared->caller_pid = MyProcPid;
 	shared->first = first;
 	shared->lock_timeout = pg_migrate_lock_timeout;
+	strlcpy(shared->log_level, mg_mask_log_min_messages(), sizeof(shared->log_level));
 	shared->down = script->down;
 	shared->project = project;
 	shared->revision = revision;
@@ -540,6 +554,7 @@ mg_toplevel_worker_main(Datum arg)
 	snprintf(value, sizeof(value), "%d", shared->lock_timeout);
 	SetConfigOption("lock_timeout", value, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("statement_timeout", "0", PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("log_min_messages", shared->log_level, PGC_SUSET, PGC_S_SESSION);
 	appname = psprintf("pg_migrate top-level: %s", (char *) shared + shared->revision);
 	SetConfigOption("application_name", appname, PGC_USERSET, PGC_S_SESSION);
 
@@ -606,10 +621,12 @@ send_message(char type, int a, int b)
 static MgScript *
 parse_script(const ToplevelShared *shared)
 {
+	MemoryContext workcontext = CurrentMemoryContext;
 	MgScript   *script;
 	int			nestlevel;
 
 	StartTransactionCommand();
+	MemoryContextSwitchTo(workcontext);
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("client_min_messages", "warning",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -620,6 +637,7 @@ parse_script(const ToplevelShared *shared)
 							 shared->down);
 	AtEOXact_GUC(false, nestlevel);
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(workcontext);
 	return script;
 }
 
@@ -643,33 +661,23 @@ run_script_statement(MgScript *script, int index, MemoryContext stmtcontext)
 	int			statement;
 	int			line;
 
-	watch_index_build(&build, raw->stmt);
-
+	memset(&build, 0, sizeof(build));
 	PG_TRY();
 	{
-		run_toplevel(script->sql, copyObject(raw), text, stmtcontext);
+		watch_index_build(&build, raw->stmt, stmtcontext);
+		build.started = true;
+		run_toplevel(script->sql, raw, text, stmtcontext);
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		mg_lock_probe_stop();
-		if (get_timeout_active(STATEMENT_TIMEOUT))
-			disable_timeout(STATEMENT_TIMEOUT, false);
-		QueryCancelPending = false;
-		AbortCurrentTransaction();
-		debug_query_string = NULL;
-		MemoryContextSwitchTo(workcontext);
-		RESUME_INTERRUPTS();
+		edata = recover(workcontext);
 
 		/* where it failed, before the clean-up's errors could replace it */
 		(void) mg_script_error_position(script->revision, script->down,
 										edata->sqlerrcode, &statement, &line);
 		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 			describe_lock_wait(edata);
-		if (build.concurrent)
+		if (build.concurrent && build.started)
 			clean_failed_build(&build, edata, stmtcontext);
 		send_error(edata, statement, line);
 	}
@@ -688,6 +696,7 @@ static void
 run_toplevel(const char *sql, RawStmt *raw, const char *text,
 			 MemoryContext stmtcontext)
 {
+	MemoryContext callercontext = CurrentMemoryContext;
 	MemoryContext oldcontext;
 	CommandTag	tag;
 	List	   *querytrees;
@@ -713,7 +722,8 @@ run_toplevel(const char *sql, RawStmt *raw, const char *text,
 		snapshot_set = true;
 	}
 	oldcontext = MemoryContextSwitchTo(stmtcontext);
-	querytrees = pg_analyze_and_rewrite_fixedparams(raw, sql, NULL, 0, NULL);
+	/* analysis may scribble on the tree; a retry needs it intact */
+	querytrees = pg_analyze_and_rewrite_fixedparams(copyObject(raw), sql, NULL, 0, NULL);
 	plans = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 	if (snapshot_set)
 		PopActiveSnapshot();
@@ -734,6 +744,7 @@ run_toplevel(const char *sql, RawStmt *raw, const char *text,
 	if (get_timeout_active(STATEMENT_TIMEOUT))
 		disable_timeout(STATEMENT_TIMEOUT, false);
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(callercontext);
 	debug_query_string = NULL;
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
@@ -763,14 +774,13 @@ describe_lock_wait(ErrorData *edata)
  * interrupted attempt at it (see the file header).
  */
 static void
-watch_index_build(IndexBuild *build, Node *stmt)
+watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 {
 	MemoryContext workcontext = CurrentMemoryContext;
 	List	   *invalid;
 	List	   *leftovers = NIL;
 	ListCell   *lc;
 
-	memset(build, 0, sizeof(IndexBuild));
 	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
 	{
 		build->concurrent = true;
@@ -833,7 +843,7 @@ watch_index_build(IndexBuild *build, Node *stmt)
 	{
 		Oid			indexoid = lfirst_oid(lc);
 		char	   *name;
-		char	   *problem;
+		ErrorData  *problem;
 
 		StartTransactionCommand();
 		MemoryContextSwitchTo(workcontext);
@@ -843,14 +853,20 @@ watch_index_build(IndexBuild *build, Node *stmt)
 		if (name == NULL)
 			continue;
 		ereport(NOTICE,
-				(errmsg("dropping invalid index %s left by an earlier failed build", name)));
-		problem = drop_invalid_index(indexoid, CurrentMemoryContext);
+				(errmsg("dropping invalid index \"%s\" left by an earlier failed build", name)));
+		problem = drop_invalid_index(indexoid, stmtcontext);
+
+		/*
+		 * Its own SQLSTATE, so that a lock timeout is retried like any
+		 * other; the index must go before it is built again.
+		 */
 		if (problem != NULL)
 			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not drop invalid index %s left by an earlier failed build", name),
-					 errdetail("%s", problem),
-					 errhint("Drop it with DROP INDEX CONCURRENTLY, then run the migration again.")));
+					(errcode(problem->sqlerrcode),
+					 errmsg("could not drop invalid index \"%s\" left by an earlier failed build: %s",
+							name, problem->message),
+					 problem->detail ? errdetail_internal("%s", problem->detail) : 0,
+					 errhint("It must be dropped before the index is built again; end the sessions that keep DROP INDEX CONCURRENTLY waiting, or drop it yourself.")));
 	}
 }
 
@@ -884,7 +900,7 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 	{
 		Oid			indexoid = lfirst_oid(lc);
 		char	   *name;
-		char	   *problem;
+		ErrorData  *problem;
 
 		if (list_member_oid(build->before, indexoid))
 			continue;
@@ -900,11 +916,11 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 		if (detail.len > 0)
 			appendStringInfoChar(&detail, '\n');
 		if (problem == NULL)
-			appendStringInfo(&detail, "The invalid index %s left by the failed build was dropped.",
+			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build was dropped.",
 							 name);
 		else
-			appendStringInfo(&detail, "The invalid index %s left by the failed build could not be dropped (%s); the next run drops it, or drop it with DROP INDEX CONCURRENTLY.",
-							 name, problem);
+			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build could not be dropped (%s); the next attempt drops it first.",
+							 name, problem->message);
 	}
 	if (detail.len > 0)
 		edata->detail = detail.data;
@@ -980,14 +996,14 @@ index_name(Oid indexoid)
 
 /*
  * Drop the index at top level with DROP INDEX CONCURRENTLY IF EXISTS, as
- * the current user.  Returns NULL, or the message of the error that kept
- * it from being dropped (the error is rolled back, not raised).
+ * the current user.  Returns NULL, or the error that kept it from being
+ * dropped (rolled back, not raised).
  */
-static char *
+static ErrorData *
 drop_invalid_index(Oid indexoid, MemoryContext stmtcontext)
 {
 	MemoryContext workcontext = CurrentMemoryContext;
-	volatile char *problem = NULL;
+	ErrorData  *volatile problem = NULL;
 	char	   *name;
 	char	   *sql;
 
@@ -1008,25 +1024,36 @@ drop_invalid_index(Oid indexoid, MemoryContext stmtcontext)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(workcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		mg_lock_probe_stop();
-		if (get_timeout_active(STATEMENT_TIMEOUT))
-			disable_timeout(STATEMENT_TIMEOUT, false);
-		QueryCancelPending = false;
-		AbortCurrentTransaction();
-		debug_query_string = NULL;
-		MemoryContextSwitchTo(workcontext);
-		RESUME_INTERRUPTS();
-		problem = edata->message;
+		problem = recover(workcontext);
 	}
 	PG_END_TRY();
 	MemoryContextReset(stmtcontext);
-	return (char *) problem;
+	return problem;
+}
+
+/*
+ * In a PG_CATCH around run_toplevel: take the error (a copy in context),
+ * and roll back what the statement left, as PostgresMain does after a
+ * client's query fails.
+ */
+static ErrorData *
+recover(MemoryContext context)
+{
+	ErrorData  *edata;
+
+	HOLD_INTERRUPTS();
+	MemoryContextSwitchTo(context);
+	edata = CopyErrorData();
+	FlushErrorState();
+	mg_lock_probe_stop();
+	if (get_timeout_active(STATEMENT_TIMEOUT))
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	QueryCancelPending = false;
+	AbortCurrentTransaction();
+	debug_query_string = NULL;
+	MemoryContextSwitchTo(context);
+	RESUME_INTERRUPTS();
+	return edata;
 }
 
 /*
