@@ -182,6 +182,53 @@ RESET client_min_messages;
 SELECT count(*) FROM pg_class WHERE relname LIKE 'run\_many\_%' AND relkind = 'r';
 SELECT count(*) FROM migrate.applied WHERE project = 'many';
 
+-- Revisions that must run at top level: a concurrent index build up and
+-- its DROP INDEX CONCURRENTLY down, a CALL of a procedure that COMMITs in
+-- a loop.  migrate_upgrade and migrate_downgrade refuse the first.
+SET pg_migrate.project = 'toplevel';
+SELECT migrate_register('t1', $$CREATE TABLE run_t (id int, v text);
+INSERT INTO run_t SELECT i, 'v' || i FROM generate_series(1, 1000) AS i;$$, 'DROP TABLE run_t;');
+SELECT migrate_register('t2', 'CREATE INDEX CONCURRENTLY run_t_v ON run_t (v);', 'DROP INDEX CONCURRENTLY run_t_v;');
+SELECT migrate_register('t3', $$CREATE PROCEDURE run_fill(n int) LANGUAGE plpgsql AS $p$
+BEGIN
+  FOR i IN 1..n LOOP
+    INSERT INTO run_t VALUES (1000 + i, 'filled');
+    COMMIT;
+  END LOOP;
+END
+$p$;$$, 'DROP PROCEDURE run_fill(int);');
+SELECT migrate_register('t4', 'CALL run_fill(5);', 'DELETE FROM run_t WHERE id > 1000;');
+SELECT * FROM migrate_upgrade();
+\echo :LAST_ERROR_SQLSTATE
+CALL migrate_run();
+SELECT * FROM applied;
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'run_t'::regclass;
+SELECT count(*) FROM run_t WHERE v = 'filled';
+SELECT revision, statements, attempts FROM migrate.applied
+ WHERE project = 'toplevel' ORDER BY revision;
+SELECT count(*) FROM migrate_upgrade();
+-- down: migrate_downgrade refuses, migrate_run reverts, at top level where
+-- it must
+SELECT * FROM migrate_downgrade('t1');
+\echo :LAST_ERROR_SQLSTATE
+CALL migrate_run('t1');
+SELECT * FROM applied;
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'run_t'::regclass;
+SELECT count(*) FROM run_t WHERE v = 'filled';
+-- a failing concurrent build: reported, its INVALID index dropped, the
+-- revision not applied
+SELECT migrate_register('t2', 'CREATE UNIQUE INDEX CONCURRENTLY run_t_v ON run_t ((id > 0));', 'DROP INDEX CONCURRENTLY run_t_v;');
+CALL migrate_run();
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM applied;
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'run_t'::regclass;
+SELECT event, revision, sqlstate FROM events WHERE event LIKE '% failed';
+SELECT migrate_register('t2', 'CREATE INDEX CONCURRENTLY run_t_v ON run_t (v);', 'DROP INDEX CONCURRENTLY run_t_v;');
+CALL migrate_run();
+SELECT * FROM applied;
+CALL migrate_run('base');
+SELECT * FROM applied, tables;
+
 -- The lock.  A session in migrate_register holds the project's migration
 -- lock: the run waits pg_migrate.lock_wait_timeout and gets MG013, which
 -- is recorded.
