@@ -262,7 +262,56 @@ SELECT sqlstate, message LIKE 'could not take the migration lock of project "loc
 -- and after the run, the other session finds the work done
 SELECT * FROM dblink('other', 'SELECT count(*) FROM migrate_upgrade()') AS t(steps bigint);
 SELECT * FROM applied;
+
+-- A top-level statement that loses a lock conflict is retried like any
+-- other, from that statement; when the retries run out, the error says
+-- so, and the failure row counts the attempts.
+SET pg_migrate.project = 'retry';
+SELECT migrate_register('x1', 'CREATE TABLE run_x (id int);', 'DROP TABLE run_x;');
+SELECT migrate_register('x2', 'CREATE INDEX CONCURRENTLY run_x_id ON run_x (id);', 'DROP INDEX CONCURRENTLY run_x_id;');
+CALL migrate_run('x1');
+SELECT dblink_exec('other', 'BEGIN');
+SELECT dblink_exec('other', 'LOCK TABLE run_x');
+SET pg_migrate.lock_retries = 2;
+SET pg_migrate.retry_delay = 10;
+SET client_min_messages = warning;
+\set VERBOSITY terse
+CALL migrate_run();
+\set VERBOSITY default
+RESET client_min_messages;
+\echo :LAST_ERROR_SQLSTATE
+SELECT dblink_exec('other', 'ROLLBACK');
+SELECT event, revision, sqlstate, attempts FROM migrate.history
+ WHERE project = 'retry' AND event LIKE '% failed';
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'run_x'::regclass;
+CALL migrate_run();
+SELECT * FROM applied;
+RESET pg_migrate.lock_retries;
+RESET pg_migrate.retry_delay;
+CALL migrate_run('base');
 SELECT dblink_disconnect('other');
+
+-- The session-level lock is released on every way out: after an error, a
+-- cancel (statement_timeout), and a success.  A DO block called at top
+-- level may CALL migrate_run.
+SET pg_migrate.project = 'cancel';
+CREATE TEMP VIEW migration_locks AS
+  SELECT count(*) AS migration_locks FROM pg_locks
+   WHERE locktype = 'advisory' AND classid = x'6D696772'::int::oid;
+SELECT migrate_register('c1', 'SELECT pg_sleep(5);', '');
+SET statement_timeout = '300ms';
+CALL migrate_run();
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT * FROM migration_locks, applied;
+SELECT migrate_register('c1', 'SELECT 1 / 0;', '');
+CALL migrate_run();
+SELECT * FROM migration_locks, applied;
+SELECT migrate_register('c1', 'SELECT 1;', '');
+DO $$BEGIN CALL migrate_run(); END$$;
+SELECT * FROM migration_locks, applied;
+SELECT event, revision, sqlstate FROM events;
+DROP VIEW migration_locks;
 
 DROP TABLE run_lock_seen, run_moods, run_m1, run_m2a, run_m2b, run_m4a, run_l1;
 DROP TYPE run_mood;
