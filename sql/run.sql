@@ -229,6 +229,31 @@ SELECT * FROM applied;
 CALL migrate_run('base');
 SELECT * FROM applied, tables;
 
+-- EXECUTE on the procedure is all a role needs to run the migrations, with
+-- its own rights, at top level too; without it, nothing runs.
+CREATE ROLE regress_run_deployer;
+GRANT CREATE ON SCHEMA public TO regress_run_deployer;
+SET pg_migrate.project = 'granted';
+SELECT migrate_register('g1', 'CREATE TABLE run_g (id int);', 'DROP TABLE run_g;');
+SELECT migrate_register('g2', 'CREATE INDEX CONCURRENTLY run_g_id ON run_g (id);', 'DROP INDEX CONCURRENTLY run_g_id;');
+SET ROLE regress_run_deployer;
+CALL migrate_run();
+RESET ROLE;
+GRANT EXECUTE ON PROCEDURE migrate_run(text, text) TO regress_run_deployer;
+SET ROLE regress_run_deployer;
+CALL migrate_run();
+RESET ROLE;
+SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
+  FROM pg_class c WHERE c.relname IN ('run_g', 'run_g_id') ORDER BY 1;
+SELECT revision, applied_by FROM migrate.applied WHERE project = 'granted' ORDER BY revision;
+SET ROLE regress_run_deployer;
+CALL migrate_run('base');
+RESET ROLE;
+SELECT * FROM applied;
+REVOKE ALL ON PROCEDURE migrate_run(text, text) FROM regress_run_deployer;
+REVOKE CREATE ON SCHEMA public FROM regress_run_deployer;
+DROP ROLE regress_run_deployer;
+
 -- The lock.  A session in migrate_register holds the project's migration
 -- lock: the run waits pg_migrate.lock_wait_timeout and gets MG013, which
 -- is recorded.
