@@ -110,6 +110,9 @@ extern void query_attach(PGconn *conn, const ClientOptions *opts);
 extern PGresult *query_run_expecting(const char *what, const char *sql,
 									 int nparams, const char *const *params,
 									 const char *sqlstate);
+extern PGresult *query_run_probed(const char *what, const char *sql,
+								  const char *quiet);
+extern char *query_literal(const char *s);
 extern PGresult *query_run(const char *what, const char *sql,
 						   int nparams, const char *const *params);
 extern bool query_send(const char *what, const char *sql,

@@ -60,6 +60,9 @@ typedef enum PlanKind
 
 static PlanKind probe_plan(const ClientOptions *opts, const char *target,
 						   int *status);
+static int	upgrade_probed(const ClientOptions *opts, const char *target);
+static int	print_steps(const ClientOptions *opts, PGresult *res, const char *target,
+						bool up, bool dry_run, double ms);
 static int	run_per_revision(const ClientOptions *opts, const char *target);
 static int	failure_status(bool syncing);
 static char *with_project(const ClientOptions *opts, const char *sql_before,
@@ -268,8 +271,6 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 	struct timespec start;
 	PGresult   *res;
 	char	   *sql;
-	int			n;
-	double		ms;
 
 	sql = with_project(opts,
 					   psprintf("SELECT revision, action,"
@@ -281,8 +282,18 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 	res = query_run(what, sql, opts->project != NULL ? 3 : 2, params);
 	if (res == NULL)
 		return failure_status(false);
-	ms = elapsed_ms(&start);
-	n = PQntuples(res);
+	return print_steps(opts, res, target, up, dry_run, elapsed_ms(&start));
+}
+
+/*
+ * Print the steps of migrate_upgrade or migrate_downgrade (up) in res,
+ * which took ms, and free res.
+ */
+static int
+print_steps(const ClientOptions *opts, PGresult *res, const char *target,
+			bool up, bool dry_run, double ms)
+{
+	int			n = PQntuples(res);
 
 	out_field_string("target", target);
 	out_field_raw("dry_run", dry_run ? "true" : "false");
@@ -307,9 +318,11 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 /*
  * up: migrate_upgrade, all or nothing in one transaction; or CALL
  * migrate_run, each revision committed on its own, when a pending revision
- * cannot run in a transaction block or --per-revision asks for it.  A dry
- * run of migrate_upgrade decides (probe_plan), so that "up" never goes
- * down, whichever function runs it.
+ * cannot run in a transaction block or --per-revision asks for it.  "up"
+ * never goes down, whichever function runs it: a dry run of
+ * migrate_upgrade plans first.  Without --per-revision, that dry run and
+ * the upgrade go in one round trip (upgrade_probed), so a deploy with
+ * nothing to do costs what it did before migrate_run existed.
  */
 static int
 cmd_up(const ClientOptions *opts)
@@ -319,21 +332,52 @@ cmd_up(const ClientOptions *opts)
 
 	if (opts->dry_run)
 		return run_steps(opts, "migrate_upgrade", target, true);
+	if (!opts->per_revision)
+		return upgrade_probed(opts, target);
 	switch (probe_plan(opts, target, &status))
 	{
 		case PLAN_FAILED:
 			return status;
-		case PLAN_NON_TRANSACTIONAL:
-			out_progress("a pending revision cannot run in a transaction block: applying each revision in a transaction of its own (CALL migrate_run)");
-			return run_per_revision(opts, target);
 		case PLAN_PENDING:
-			if (opts->per_revision)
-				return run_per_revision(opts, target);
-			break;
+		case PLAN_NON_TRANSACTIONAL:
+			return run_per_revision(opts, target);
 		case PLAN_EMPTY:
 			break;
 	}
 	return run_steps(opts, "migrate_upgrade", target, false);
+}
+
+/*
+ * migrate_upgrade(target), after its dry run in the same simple query: when
+ * the dry run refuses a pending revision that cannot run in a transaction
+ * block (MG012, not printed), the upgrade does not run (nor leave an
+ * "upgrade failed" row), and CALL migrate_run applies instead.  The dry
+ * run's NOTICEs, which the upgrade repeats, are not shown.
+ */
+static int
+upgrade_probed(const ClientOptions *opts, const char *target)
+{
+	char	   *lit = query_literal(target);
+	char	   *project = "";
+	struct timespec start;
+	PGresult   *res;
+	char	   *sql;
+
+	if (opts->project != NULL)
+		project = psprintf(", project => %s", query_literal(opts->project));
+	sql = psprintf("SELECT count(*) FROM migrate_upgrade(%s, true%s);"
+				   " SELECT revision, action,"
+				   " round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
+				   " statements, attempts FROM migrate_upgrade(%s, false%s)",
+				   lit, project, lit, project);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	res = query_run_probed("the upgrade", sql, "MG012");
+	if (res != NULL)
+		return print_steps(opts, res, target, true, false, elapsed_ms(&start));
+	if (strcmp(query_error_sqlstate(), "MG012") != 0)
+		return failure_status(false);
+	out_progress("a pending revision cannot run in a transaction block: applying each revision in a transaction of its own (CALL migrate_run)");
+	return run_per_revision(opts, target);
 }
 
 /*
