@@ -33,8 +33,10 @@
  * to pg_migrate.lock_timeout and statement_timeout to 0 (the caller's own
  * statement_timeout bounds the whole call, as it goes on running in the
  * caller; a script that SETs statement_timeout gets it for each of its
- * following statements, as a client would), and application_name to
- * "pg_migrate top-level: REVISION", so pg_stat_activity shows who it is.
+ * following statements, as a client would), log_min_messages back to what
+ * the server log really takes (the caller lowered it while it masks
+ * messages, mask.c), and application_name to "pg_migrate top-level:
+ * REVISION", so pg_stat_activity shows who it is.
  * A script's SET lasts until the end of the script: the worker's session
  * ends with it.
  *
@@ -55,7 +57,10 @@
  * gets it as from migrate_upgrade, masked on the way (mask.c's hook); the
  * error of the failing statement comes back as ErrorData, with the script
  * context the worker added (project, revision, statement, line, column)
- * and masked with the script's secrets.  The worker also sends a few
+ * and masked with the script's secrets; for a lock timeout, its detail
+ * names the lock waited for and its holders (lock.c's probe ran in the
+ * worker).  The worker's own messages to the server log are masked by the
+ * same hook in the worker.  The worker also sends a few
  * messages of its own: 'R' it is connected, 'P' it starts statement k
  * (the caller shows "pg_migrate: applying X (n/m), statement k/t at top
  * level" in its pg_stat_activity row), 'C' statement k committed, 'L' the
@@ -251,10 +256,16 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 	if (first >= list_length(script->stmts))
 		return NULL;
 
+	/*
+	 * A snapshot held here would make a concurrent index build wait for
+	 * this backend, which waits for the build: refuse rather than hang.
+	 */
 	Assert(IsTransactionState());
 	if (HaveRegisteredOrActiveSnapshot())
 		elog(ERROR, "mg_toplevel_run called while holding a snapshot");
 	InvalidateCatalogSnapshot();
+	if (TransactionIdIsValid(MyProc->xmin))
+		elog(ERROR, "mg_toplevel_run called with an xmin");
 
 	/*
 	 * This backend's lock probe sees none of the worker's waits: forget
@@ -278,12 +289,13 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 				 errdetail("No background worker slot was free."),
 				 errhint("Raise max_worker_processes (a restart is needed), or run the migration when fewer background workers are busy.")));
 	}
-	tl.mqh = shm_mq_attach((shm_mq *) ((char *) dsm_segment_address(tl.seg) +
-									   ((ToplevelShared *) dsm_segment_address(tl.seg))->queue),
-						   tl.seg, tl.handle);
 
 	PG_ENSURE_ERROR_CLEANUP(stop_worker, PointerGetDatum(&tl));
 	{
+		ToplevelShared *shared = dsm_segment_address(tl.seg);
+
+		tl.mqh = shm_mq_attach((shm_mq *) ((char *) shared + shared->queue),
+							   tl.seg, tl.handle);
 		receive(run, &tl, &got, done);
 		/* the worker has detached from the queue: it is exiting */
 		(void) WaitForBackgroundWorkerShutdown(tl.handle);

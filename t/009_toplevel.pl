@@ -147,6 +147,8 @@ my ($bench_out, $bench_err) = ('', '');
 my %bench = (stdout => \$bench_out, stderr => \$bench_err);
 {
 	local $ENV{PGAPPNAME} = 'pgm_writes';
+	# keep the writes out of the server log, which the test prints on failure
+	local $ENV{PGOPTIONS} = '-c log_statement=none';
 	$bench{harness} = IPC::Run::start(
 		[
 			$node->installed_command('pgbench'), '-n', '-c', '4', '-j', '2',
@@ -211,7 +213,9 @@ INSERT INTO items SELECT g, g % 50 FROM generate_series(1, 5000) g;'
 	[ '0003_items_code', 'CREATE INDEX CONCURRENTLY items_code_idx ON items (code);' ],
 	[
 		'0004_items_code_key',
-		'CREATE UNIQUE INDEX CONCURRENTLY items_code_key ON items (code);'
+		"SET maintenance_work_mem = '64MB';
+-- codes repeat: the build fails on them
+CREATE UNIQUE INDEX CONCURRENTLY items_code_key ON items (code);"
 	]);
 
 ($ok, $out, $err) = run_migrate();
@@ -222,7 +226,7 @@ like(
 	$err,
 	qr/The invalid index "public\.items_code_key" left by the failed build was dropped\./,
 	'the error names the invalid index, dropped');
-like($err, qr/revision "0004_items_code_key" of project "default", statement 1, line 1/,
+like($err, qr/revision "0004_items_code_key" of project "default", statement 2, line 3, column 1/,
 	'the error says where in the script');
 is($node->safe_psql($db, q{SELECT to_regclass('items_code_key') IS NULL}),
 	't', 'the invalid index is gone');
@@ -234,11 +238,12 @@ is($node->safe_psql($db,
 	't', 'the earlier concurrent build is valid');
 is( $node->safe_psql(
 		$db,
-		q{SELECT sqlstate || ' ' || (detail LIKE '%"public.items_code_key" left by the failed build was dropped%')
+		q{SELECT concat_ws(' ', sqlstate, statement, line,
+		                 detail LIKE '%"public.items_code_key" left by the failed build was dropped%')
 		    FROM migrate.history
 		   WHERE event = 'upgrade failed' AND revision = '0004_items_code_key'}),
-	'23505 true',
-	'the failure is in the history, with the dropped index');
+	'23505 2 3 t',
+	'the failure is in the history, where it happened, with the dropped index');
 
 # With the duplicates gone, the same revision applies.
 $node->safe_psql($db, 'UPDATE items SET code = id');
@@ -355,6 +360,30 @@ is($node->safe_psql($db,
 is( $node->safe_psql(
 		$db, q{SELECT applied, pending FROM migrate_status()}),
 	'6|0', 'every revision is applied');
+
+# ------------------------------------------------------------------
+# 5. No background worker slot: a clear error, nothing run.
+
+register([ '0007_items_code_hash', 'CREATE INDEX CONCURRENTLY items_code_hash ON items USING hash (code);' ]);
+# the logical replication launcher takes the only slot
+$node->append_conf('postgresql.conf', 'max_worker_processes = 1');
+$node->restart;
+($ok, $out, $err) = run_migrate('\set VERBOSITY verbose');
+ok(!$ok, 'without a free worker slot the run fails');
+like($err, qr/ERROR:  MG036: could not start a background worker to run revision "0007_items_code_hash" at top level/,
+	'MG036 names the revision');
+like($err, qr/HINT:  Raise max_worker_processes/, 'the hint says what to raise');
+is($node->safe_psql($db, q{SELECT to_regclass('items_code_hash') IS NULL}),
+	't', 'nothing of the revision ran');
+is(applied('0007_items_code_hash'), '0', 'the revision is not applied');
+
+$node->append_conf('postgresql.conf', 'max_worker_processes = 8');
+$node->restart;
+($ok, $out, $err) = run_migrate();
+ok($ok, 'with a free slot the same run completes') or diag $err;
+is( $node->safe_psql(
+		$db, q{SELECT applied, pending FROM migrate_status()}),
+	'7|0', 'every revision is applied at the end');
 
 $node->stop;
 done_testing();
