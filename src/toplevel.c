@@ -38,7 +38,11 @@
  * messages, mask.c), and application_name to "pg_migrate top-level:
  * REVISION", so pg_stat_activity shows who it is.
  * A script's SET lasts until the end of the script: the worker's session
- * ends with it.
+ * ends with it.  A run that starts at a later statement (the executor
+ * retries a lock timeout from the statement that failed, the ones before
+ * it committed) first makes the script's earlier SETs (and RESETs) again,
+ * so that statement runs with the settings it would have had; a setting
+ * changed by other means (set_config() in a query) is not made again.
  *
  * Snapshots.  CREATE INDEX CONCURRENTLY waits for every transaction whose
  * snapshot might not see the new index, the caller's included; a caller
@@ -584,6 +588,24 @@ mg_toplevel_worker_main(Datum arg)
 	send_message(MSG_READY, 0, 0);
 
 	mg_script_context_push(&ctx, script);
+
+	/*
+	 * A run from a later statement (a retry after a lock timeout) continues
+	 * the same script: the SETs before that statement, which ended with
+	 * the earlier worker's session, are made again.
+	 */
+	for (i = 0; i < shared->first; i++)
+	{
+		Node	   *stmt = list_nth_node(RawStmt, script->stmts, i)->stmt;
+
+		if (IsA(stmt, VariableSetStmt) && !((VariableSetStmt *) stmt)->is_local)
+		{
+			mg_script_context_statement(&ctx, i);
+			run_script_statement(script, i, stmtcontext);
+			MemoryContextReset(stmtcontext);
+		}
+	}
+
 	for (i = shared->first; i < list_length(script->stmts); i++)
 	{
 		send_message(MSG_PROGRESS, i, 0);

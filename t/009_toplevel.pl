@@ -362,20 +362,63 @@ is( $node->safe_psql(
 	'6|0', 'every revision is applied');
 
 # ------------------------------------------------------------------
-# 5. No background worker slot: a clear error, nothing run.
+# 5. A lock timeout at top level is retried from the statement that
+#    failed, with the script's earlier SETs made again; the retry NOTICE
+#    names the lock and its holder.
 
-register([ '0007_items_code_hash', 'CREATE INDEX CONCURRENTLY items_code_hash ON items USING hash (code);' ]);
+register(
+	[
+		'0007_items_code_brin', "SET work_mem = '7MB';
+CREATE INDEX CONCURRENTLY items_code_brin ON items USING brin (code);
+CREATE TABLE settings_seen AS SELECT current_setting('work_mem') AS work_mem;"
+	]);
+
+my $blocker = $node->background_psql($db);
+$blocker->query_safe('BEGIN');
+$blocker->query_safe('LOCK TABLE items IN SHARE MODE');
+my $blocker_pid = $blocker->query_safe('SELECT pg_backend_pid()');
+
+$m = start_migrate('SET pg_migrate.lock_timeout = 100',
+	'SET pg_migrate.retry_delay = 500', 'SET pg_migrate.lock_retries = 20');
+{
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+	until (${ $m->{stderr} } =~ /attempt 1 of 21 failed/)
+	{
+		BAIL_OUT('no retry NOTICE: ' . ${ $m->{stderr} })
+		  if time() > $deadline || !$m->{harness}->pumpable;
+		$m->{harness}->pump_nb;
+		usleep(20_000);
+	}
+}
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+ok($m->{harness}->finish, 'the revision applies once the lock is free')
+  or diag ${ $m->{stderr} };
+like(
+	${ $m->{stderr} },
+	qr/attempt 1 of 21 failed: canceling statement due to lock timeout.*\n.*DETAIL:  It waited for ShareUpdateExclusiveLock on relation "public\.items"; process $blocker_pid .* holds ShareLock on it/,
+	'the retry NOTICE names the lock the worker waited for and its holder');
+is($node->safe_psql($db, 'SELECT work_mem FROM settings_seen'),
+	'7MB', 'the retried run kept the script\'s earlier SET');
+is($node->safe_psql($db,
+		q{SELECT statements || ' ' || attempts FROM migrate.applied WHERE revision = '0007_items_code_brin'}),
+	'3 2', 'the applied row counts the statements and the two attempts');
+
+# ------------------------------------------------------------------
+# 6. No background worker slot: a clear error, nothing run.
+
+register([ '0008_items_code_hash', 'CREATE INDEX CONCURRENTLY items_code_hash ON items USING hash (code);' ]);
 # the logical replication launcher takes the only slot
 $node->append_conf('postgresql.conf', 'max_worker_processes = 1');
 $node->restart;
 ($ok, $out, $err) = run_migrate('\set VERBOSITY verbose');
 ok(!$ok, 'without a free worker slot the run fails');
-like($err, qr/ERROR:  MG036: could not start a background worker to run revision "0007_items_code_hash" at top level/,
+like($err, qr/ERROR:  MG036: could not start a background worker to run revision "0008_items_code_hash" at top level/,
 	'MG036 names the revision');
 like($err, qr/HINT:  Raise max_worker_processes/, 'the hint says what to raise');
 is($node->safe_psql($db, q{SELECT to_regclass('items_code_hash') IS NULL}),
 	't', 'nothing of the revision ran');
-is(applied('0007_items_code_hash'), '0', 'the revision is not applied');
+is(applied('0008_items_code_hash'), '0', 'the revision is not applied');
 
 $node->append_conf('postgresql.conf', 'max_worker_processes = 8');
 $node->restart;
@@ -383,7 +426,7 @@ $node->restart;
 ok($ok, 'with a free slot the same run completes') or diag $err;
 is( $node->safe_psql(
 		$db, q{SELECT applied, pending FROM migrate_status()}),
-	'7|0', 'every revision is applied at the end');
+	'8|0', 'every revision is applied at the end');
 
 $node->stop;
 done_testing();
