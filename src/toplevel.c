@@ -103,10 +103,12 @@
  * Worker failures.  No free worker slot (max_worker_processes) or no
  * dynamic shared memory segment left: MG036, nothing ran.  A worker that
  * stops before it is connected (the authenticated role may no longer log
- * in, the database is being dropped) or without reporting the end of its
- * work (killed by someone else): MG037, with its last words when it sent
+ * in, the database is being dropped), that is terminated by someone else
+ * (pg_terminate_backend of the worker: its FATAL), or that ends without
+ * reporting the end of its work: MG037, with its last words when it sent
  * any; statements it committed before stay committed, and *done counts
- * them.
+ * them.  These are raised, not returned: they are no statement's failure,
+ * and nothing is retried.
  *
  *-------------------------------------------------------------------------
  */
@@ -318,6 +320,17 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 				 got.edata ? errdetail("It failed: %s", got.edata->message) :
 				 errdetail("It reported nothing."),
 				 errhint("See the server log.")));
+
+	/* terminated (by someone else), or the statement ended its session */
+	if (got.edata != NULL && got.edata->elevel >= FATAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_WORKER_FAILED),
+				 errmsg("the background worker running revision \"%s\" at top level stopped: %s",
+						script->revision, got.edata->message),
+				 errdetail("%d of its statements from statement %d on completed, and stay committed.",
+						   *done, script->first_number + first),
+				 errhint("See the server log for why it stopped; any INVALID index it left is dropped by the next run."),
+				 got.edata->context ? errcontext("%s", got.edata->context) : 0));
 
 	if (got.edata != NULL)
 	{

@@ -277,8 +277,23 @@ my $sleeping = qq{SELECT pid FROM pg_stat_activity
                    WHERE $worker_filter AND wait_event = 'PgSleep'};
 my $caller = qq{SELECT pid FROM pg_stat_activity WHERE application_name = '$appname'};
 
-my $m = start_migrate('SET test.slow = on');
+# The worker terminated by someone else: MG037, the caller carries on.
+my $m = start_migrate('\set VERBOSITY verbose', 'SET test.slow = on');
 my $worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker');
+$node->safe_psql($db, "SELECT pg_terminate_backend($worker)");
+ok(!$m->{harness}->finish, 'a run whose worker is terminated fails');
+like(
+	${ $m->{stderr} },
+	qr/ERROR:  MG037: the background worker running revision "0005_slow_step" at top level stopped: terminating background worker "pg_migrate top-level" due to administrator command/,
+	'MG037 says the worker was stopped, and why');
+like(${ $m->{stderr} }, qr/DETAIL:  0 of its statements from statement 1 on completed/,
+	'MG037 says how far it got');
+check_left_clean('0005_slow_step', 'pg_terminate_backend of the worker');
+is($node->safe_psql($db, 'SELECT count(*) FROM marks'),
+	'3', 'what the procedure committed before the termination stays');
+
+$m = start_migrate('SET test.slow = on');
+$worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker');
 my $caller_pid = $node->safe_psql($db, $caller);
 like(
 	$node->safe_psql($db, "SELECT query FROM pg_stat_activity WHERE pid = $caller_pid"),
@@ -289,7 +304,7 @@ is( $node->safe_psql(
 	'pg_migrate top-level: 0005_slow_step',
 	'the worker names the revision in its application_name');
 is($node->safe_psql($db, 'SELECT count(*) FROM marks'),
-	'3', 'the procedure committed in its loop, at top level');
+	'6', 'the procedure committed in its loop, at top level');
 
 $node->safe_psql($db, "SELECT pg_terminate_backend($caller_pid)");
 $m->{harness}->finish;
@@ -301,8 +316,6 @@ $node->poll_query_until($db,
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $caller_pid")
   or die 'the terminated backend did not exit';
 check_left_clean('0005_slow_step', 'pg_terminate_backend of the caller');
-is($node->safe_psql($db, 'SELECT count(*) FROM marks'),
-	'3', 'what the procedure committed before the termination stays');
 
 $m = start_migrate('SET test.slow = on');
 $worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker again');
