@@ -966,7 +966,7 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build was dropped.",
 							 name);
 		else
-			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build could not be dropped (%s); the next attempt drops it first.",
+			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build could not be dropped (%s); it is dropped before the next build.",
 							 name, problem->message);
 	}
 	if (detail.len > 0)

@@ -374,6 +374,34 @@ is( $node->safe_psql(
 		$db, q{SELECT applied, pending FROM migrate_status()}),
 	'6|0', 'every revision is applied');
 
+
+# A REINDEX CONCURRENTLY that times out waiting for a long transaction
+# leaves its "_ccnew" copy, which cannot be dropped while that transaction
+# lasts: the error names it, and the next run drops it first.
+register([ '0007_reindex_code', 'REINDEX INDEX CONCURRENTLY items_code_idx;' ]);
+$long = $node->background_psql($db);
+$long->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$long->query_safe('SELECT count(*) FROM items');
+($ok, $out, $err) = run_migrate('SET pg_migrate.lock_timeout = 300',
+	'SET pg_migrate.lock_retries = 0');
+ok(!$ok, 'a REINDEX CONCURRENTLY behind a long transaction times out');
+like(
+	$err,
+	qr/The invalid index "public\.items_code_idx_ccnew" left by the failed build could not be dropped \(canceling statement due to lock timeout\)/,
+	'the error names the INVALID copy it left');
+$long->query_safe('COMMIT');
+$long->quit;
+($ok, $out, $err) = run_migrate();
+ok($ok, 'the next run completes the REINDEX') or diag $err;
+like($err, qr/dropping invalid index "public\.items_code_idx_ccnew" left by an earlier failed build/,
+	'the next run drops the INVALID copy first');
+is( $node->safe_psql(
+		$db,
+		q{SELECT string_agg(indexrelid::regclass || ' ' || indisvalid, ', ' ORDER BY 1)
+		    FROM pg_index WHERE indrelid = 'items'::regclass
+		     AND indexrelid::regclass::text LIKE 'items_code_idx%'}),
+	'items_code_idx true', 'one valid index is left');
+
 # ------------------------------------------------------------------
 # 5. A lock timeout at top level is retried from the statement that
 #    failed, with the script's earlier SETs made again; the retry NOTICE
@@ -381,7 +409,7 @@ is( $node->safe_psql(
 
 register(
 	[
-		'0007_items_code_brin', "SET work_mem = '7MB';
+		'0008_items_code_brin', "SET work_mem = '7MB';
 CREATE INDEX CONCURRENTLY items_code_brin ON items USING brin (code);
 CREATE TABLE settings_seen AS SELECT current_setting('work_mem') AS work_mem;"
 	]);
@@ -414,24 +442,24 @@ like(
 is($node->safe_psql($db, 'SELECT work_mem FROM settings_seen'),
 	'7MB', 'the retried run kept the script\'s earlier SET');
 is($node->safe_psql($db,
-		q{SELECT statements || ' ' || attempts FROM migrate.applied WHERE revision = '0007_items_code_brin'}),
+		q{SELECT statements || ' ' || attempts FROM migrate.applied WHERE revision = '0008_items_code_brin'}),
 	'3 2', 'the applied row counts the statements and the two attempts');
 
 # ------------------------------------------------------------------
 # 6. No background worker slot: a clear error, nothing run.
 
-register([ '0008_items_code_hash', 'CREATE INDEX CONCURRENTLY items_code_hash ON items USING hash (code);' ]);
+register([ '0009_items_code_hash', 'CREATE INDEX CONCURRENTLY items_code_hash ON items USING hash (code);' ]);
 # the logical replication launcher takes the only slot
 $node->append_conf('postgresql.conf', 'max_worker_processes = 1');
 $node->restart;
 ($ok, $out, $err) = run_migrate('\set VERBOSITY verbose');
 ok(!$ok, 'without a free worker slot the run fails');
-like($err, qr/ERROR:  MG036: could not start a background worker to run revision "0008_items_code_hash" at top level/,
+like($err, qr/ERROR:  MG036: could not start a background worker to run revision "0009_items_code_hash" at top level/,
 	'MG036 names the revision');
 like($err, qr/HINT:  Raise max_worker_processes/, 'the hint says what to raise');
 is($node->safe_psql($db, q{SELECT to_regclass('items_code_hash') IS NULL}),
 	't', 'nothing of the revision ran');
-is(applied('0008_items_code_hash'), '0', 'the revision is not applied');
+is(applied('0009_items_code_hash'), '0', 'the revision is not applied');
 
 $node->append_conf('postgresql.conf', 'max_worker_processes = 8');
 $node->restart;
@@ -439,7 +467,7 @@ $node->restart;
 ok($ok, 'with a free slot the same run completes') or diag $err;
 is( $node->safe_psql(
 		$db, q{SELECT applied, pending FROM migrate_status()}),
-	'8|0', 'every revision is applied at the end');
+	'9|0', 'every revision is applied at the end');
 
 $node->stop;
 done_testing();
