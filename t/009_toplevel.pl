@@ -2,16 +2,25 @@
 # Statements that cannot run in a transaction block, run by CALL migrate_run
 # at top level in a background worker (src/toplevel.c):
 #
-# - CREATE INDEX CONCURRENTLY on a table under a pgbench write load
-#   completes, and no write waits longer than the lock timeout;
-# - a failing concurrent build is cleaned up and reported by name, and the
-#   revisions before it in the same run stay committed;
-# - a procedure that COMMITs in a loop runs at top level, and its NOTICEs
-#   reach the client;
-# - a cancel, a pg_terminate_backend and a SIGKILL of the calling backend
-#   while a top-level statement runs leave no worker running, no lock
-#   held, the revision not applied, and the next run completes (dropping
-#   the INVALID index an interrupted build left).
+# 1. CREATE INDEX CONCURRENTLY on a table under a pgbench write load
+#    completes, and no write waits as long as the lock timeout;
+# 2. a failing concurrent build is cleaned up and reported by name (the
+#    error, the history), and the revisions before it in the same run stay
+#    committed;
+# 3. a procedure that COMMITs in a loop runs at top level and its NOTICEs
+#    reach the client; the worker terminated by someone else is MG037; a
+#    pg_terminate_backend and a SIGKILL of the calling backend while the
+#    procedure runs leave no worker running, no lock held, the revision not
+#    applied, and the next run completes;
+# 4. a concurrent build waiting for a long transaction, cancelled, leaves
+#    an INVALID index that the next run drops and builds again; a REINDEX
+#    CONCURRENTLY timed out the same way names its "_ccnew" copy, which the
+#    next run drops;
+# 5. a lock timeout at top level is retried from the failed statement, the
+#    script's earlier SET kept, the NOTICE naming the lock and its holder;
+# 6. with no free background worker slot, MG036 and nothing runs.
+#
+# pgbench comes with Debian's postgresql-15 package.
 
 use strict;
 use warnings FATAL => 'all';
