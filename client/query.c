@@ -41,6 +41,9 @@ static const ClientOptions *options = NULL;
 static char last_sqlstate[6] = "";
 static char *last_message = NULL;
 
+/* an SQLSTATE whose error query_run_expecting keeps quiet, or NULL */
+static const char *quiet_sqlstate = NULL;
+
 static void handle_signal(int signo);
 static void notice_receiver(void *arg, const PGresult *res);
 static void report_error(const PGresult *res);
@@ -132,6 +135,23 @@ query_run(const char *what, const char *sql, int nparams,
 	if (!query_send(what, sql, nparams, params))
 		return NULL;
 	return query_wait(what);
+}
+
+/*
+ * query_run, except that an error with SQLSTATE sqlstate, which the caller
+ * expects and handles, is neither printed nor kept for --json;
+ * query_error_sqlstate still tells it.
+ */
+PGresult *
+query_run_expecting(const char *what, const char *sql, int nparams,
+					const char *const *params, const char *sqlstate)
+{
+	PGresult   *res;
+
+	quiet_sqlstate = sqlstate;
+	res = query_run(what, sql, nparams, params);
+	quiet_sqlstate = NULL;
+	return res;
 }
 
 /*
@@ -276,6 +296,13 @@ report_error(const PGresult *res)
 	if (last_message != NULL)
 		pg_free(last_message);
 	last_message = pg_strdup(primary);
+	if (sqlstate != NULL && quiet_sqlstate != NULL &&
+		strcmp(sqlstate, quiet_sqlstate) == 0)
+	{
+		if (fallback != NULL)
+			pfree(fallback);
+		return;
+	}
 
 	initStringInfo(&text);
 	if (sqlstate != NULL)

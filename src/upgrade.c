@@ -208,7 +208,7 @@ mg_upgrade_prepare(MgState *state, const int *plan, int nplan,
 	}
 	failure->revision = NULL;
 
-	mg_lint_pending(scripts, nplan);
+	mg_lint_pending(scripts, nplan, !in_one_transaction);
 	return scripts;
 }
 
