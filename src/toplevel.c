@@ -64,12 +64,12 @@
  * and masked with the script's secrets; for a lock timeout, its detail
  * names the lock waited for and its holders (lock.c's probe ran in the
  * worker).  The worker's own messages to the server log are masked by the
- * same hook in the worker.  The worker also sends a few
- * messages of its own: 'R' it is connected, 'P' it starts statement k
- * (the caller shows "pg_migrate: applying X (n/m), statement k/t at top
- * level" in its pg_stat_activity row), 'C' statement k committed, 'L' the
- * statement number and line of the error that follows (for the history
- * row), 'Z' all done.
+ * same hook in the worker.  The worker also sends a few messages of its
+ * own: 'R' it is connected, 'P' it starts statement k (the caller shows
+ * "pg_migrate: applying X (n/m), statement k/t at top level" in its
+ * pg_stat_activity row), 'C' statement k committed, 'L' the statement
+ * number and line of the error that follows (for the history row), 'Z'
+ * all done.
  *
  * Interrupts.  The caller's wait checks for interrupts.  A query cancel,
  * statement_timeout, pg_migrate.script_timeout or a termination request
@@ -94,11 +94,21 @@
  * CONCURRENTLY, at top level too, and says so in the error's detail ("The
  * invalid index "public.t_x_idx" left by the failed build was dropped.").
  * REINDEX CONCURRENTLY is treated the same way for its "_ccnew" and
- * "_ccold" indexes.  Before building an index of a given name it drops an
- * INVALID index of that name on that table (and before a REINDEX
- * CONCURRENTLY, its INVALID "_ccnew"/"_ccold" leftovers), with a NOTICE:
- * that is the leftover of an interrupted earlier attempt, which no
- * cleanup could follow (the worker was terminated, the server crashed).
+ * "_ccold" copies (of the whole database's tables for a REINDEX SCHEMA or
+ * DATABASE; the indexes of a TOAST table are not looked at).  The drop
+ * waits for the transactions that use the table, under the same
+ * lock_timeout: behind a long transaction it fails too, and the detail
+ * says the index could not be dropped.  So, before building an index of a
+ * given name, the worker drops an INVALID index of that name on that table
+ * (before a REINDEX CONCURRENTLY, its INVALID "_ccnew"/"_ccold" copies),
+ * with a NOTICE naming it: the leftover of an earlier attempt that could
+ * not be cleaned up (the drop timed out, the worker was terminated, the
+ * server crashed).  A drop that fails there fails the statement with the
+ * drop's own SQLSTATE, so that a lock timeout is retried like any other.
+ * The migration lock keeps other pg_migrate runs away; an index that
+ * someone builds by hand on the same table at the same moment is INVALID
+ * while it builds, and would be taken for the failed build's (its drop
+ * then waits for that build, and times out).
  *
  * Worker failures.  No free worker slot (max_worker_processes) or no
  * dynamic shared memory segment left: MG036, nothing ran.  A worker that
