@@ -33,10 +33,16 @@
  * to pg_migrate.lock_timeout and statement_timeout to 0 (the caller's own
  * statement_timeout bounds the whole call, as it goes on running in the
  * caller; a script that SETs statement_timeout gets it for each of its
- * following statements, as a client would), and application_name to
- * "pg_migrate top-level: REVISION", so pg_stat_activity shows who it is.
+ * following statements, as a client would), log_min_messages back to what
+ * the server log really takes (the caller lowered it while it masks
+ * messages, mask.c), and application_name to "pg_migrate top-level:
+ * REVISION", so pg_stat_activity shows who it is.
  * A script's SET lasts until the end of the script: the worker's session
- * ends with it.
+ * ends with it.  A run that starts at a later statement (the executor
+ * retries a lock timeout from the statement that failed, the ones before
+ * it committed) first makes the script's earlier SETs (and RESETs) again,
+ * so that statement runs with the settings it would have had; a setting
+ * changed by other means (set_config() in a query) is not made again.
  *
  * Snapshots.  CREATE INDEX CONCURRENTLY waits for every transaction whose
  * snapshot might not see the new index, the caller's included; a caller
@@ -55,12 +61,15 @@
  * gets it as from migrate_upgrade, masked on the way (mask.c's hook); the
  * error of the failing statement comes back as ErrorData, with the script
  * context the worker added (project, revision, statement, line, column)
- * and masked with the script's secrets.  The worker also sends a few
- * messages of its own: 'R' it is connected, 'P' it starts statement k
- * (the caller shows "pg_migrate: applying X (n/m), statement k/t at top
- * level" in its pg_stat_activity row), 'C' statement k committed, 'L' the
- * statement number and line of the error that follows (for the history
- * row), 'Z' all done.
+ * and masked with the script's secrets; for a lock timeout, its detail
+ * names the lock waited for and its holders (lock.c's probe ran in the
+ * worker).  The worker's own messages to the server log are masked by the
+ * same hook in the worker.  The worker also sends a few messages of its
+ * own: 'R' it is connected, 'P' it starts statement k (the caller shows
+ * "pg_migrate: applying X (n/m), statement k/t at top level" in its
+ * pg_stat_activity row), 'C' statement k committed, 'L' the statement
+ * number and line of the error that follows (for the history row), 'Z'
+ * all done.
  *
  * Interrupts.  The caller's wait checks for interrupts.  A query cancel,
  * statement_timeout, pg_migrate.script_timeout or a termination request
@@ -85,19 +94,31 @@
  * CONCURRENTLY, at top level too, and says so in the error's detail ("The
  * invalid index "public.t_x_idx" left by the failed build was dropped.").
  * REINDEX CONCURRENTLY is treated the same way for its "_ccnew" and
- * "_ccold" indexes.  Before building an index of a given name it drops an
- * INVALID index of that name on that table (and before a REINDEX
- * CONCURRENTLY, its INVALID "_ccnew"/"_ccold" leftovers), with a NOTICE:
- * that is the leftover of an interrupted earlier attempt, which no
- * cleanup could follow (the worker was terminated, the server crashed).
+ * "_ccold" copies (of the whole database's tables for a REINDEX SCHEMA or
+ * DATABASE; the indexes of a TOAST table are not looked at).  The drop
+ * waits for the transactions that use the table, under the same
+ * lock_timeout: behind a long transaction it fails too, and the detail
+ * says the index could not be dropped.  So, before building an index of a
+ * given name, the worker drops an INVALID index of that name on that table
+ * (before a REINDEX CONCURRENTLY, its INVALID "_ccnew"/"_ccold" copies),
+ * with a NOTICE naming it: the leftover of an earlier attempt that could
+ * not be cleaned up (the drop timed out, the worker was terminated, the
+ * server crashed).  A drop that fails there fails the statement with the
+ * drop's own SQLSTATE, so that a lock timeout is retried like any other.
+ * The migration lock keeps other pg_migrate runs away; an index that
+ * someone builds by hand on the same table at the same moment is INVALID
+ * while it builds, and would be taken for the failed build's (its drop
+ * then waits for that build, and times out).
  *
  * Worker failures.  No free worker slot (max_worker_processes) or no
  * dynamic shared memory segment left: MG036, nothing ran.  A worker that
  * stops before it is connected (the authenticated role may no longer log
- * in, the database is being dropped) or without reporting the end of its
- * work (killed by someone else): MG037, with its last words when it sent
+ * in, the database is being dropped), that is terminated by someone else
+ * (pg_terminate_backend of the worker: its FATAL), or that ends without
+ * reporting the end of its work: MG037, with its last words when it sent
  * any; statements it committed before stay committed, and *done counts
- * them.
+ * them.  These are raised, not returned: they are no statement's failure,
+ * and nothing is retried.
  *
  *-------------------------------------------------------------------------
  */
@@ -251,10 +272,16 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 	if (first >= list_length(script->stmts))
 		return NULL;
 
+	/*
+	 * A snapshot held here would make a concurrent index build wait for
+	 * this backend, which waits for the build: refuse rather than hang.
+	 */
 	Assert(IsTransactionState());
 	if (HaveRegisteredOrActiveSnapshot())
 		elog(ERROR, "mg_toplevel_run called while holding a snapshot");
 	InvalidateCatalogSnapshot();
+	if (TransactionIdIsValid(MyProc->xmin))
+		elog(ERROR, "mg_toplevel_run called with an xmin");
 
 	/*
 	 * This backend's lock probe sees none of the worker's waits: forget
@@ -278,12 +305,13 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 				 errdetail("No background worker slot was free."),
 				 errhint("Raise max_worker_processes (a restart is needed), or run the migration when fewer background workers are busy.")));
 	}
-	tl.mqh = shm_mq_attach((shm_mq *) ((char *) dsm_segment_address(tl.seg) +
-									   ((ToplevelShared *) dsm_segment_address(tl.seg))->queue),
-						   tl.seg, tl.handle);
 
 	PG_ENSURE_ERROR_CLEANUP(stop_worker, PointerGetDatum(&tl));
 	{
+		ToplevelShared *shared = dsm_segment_address(tl.seg);
+
+		tl.mqh = shm_mq_attach((shm_mq *) ((char *) shared + shared->queue),
+							   tl.seg, tl.handle);
 		receive(run, &tl, &got, done);
 		/* the worker has detached from the queue: it is exiting */
 		(void) WaitForBackgroundWorkerShutdown(tl.handle);
@@ -302,6 +330,17 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 				 got.edata ? errdetail("It failed: %s", got.edata->message) :
 				 errdetail("It reported nothing."),
 				 errhint("See the server log.")));
+
+	/* terminated (by someone else), or the statement ended its session */
+	if (got.edata != NULL && got.edata->elevel >= FATAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_WORKER_FAILED),
+				 errmsg("the background worker running revision \"%s\" at top level stopped: %s",
+						script->revision, got.edata->message),
+				 errdetail("%d of its statements from statement %d on completed, and stay committed.",
+						   *done, script->first_number + first),
+				 errhint("See the server log for why it stopped; any INVALID index it left is dropped by the next run."),
+				 got.edata->context ? errcontext("%s", got.edata->context) : 0));
 
 	if (got.edata != NULL)
 	{
@@ -572,6 +611,24 @@ mg_toplevel_worker_main(Datum arg)
 	send_message(MSG_READY, 0, 0);
 
 	mg_script_context_push(&ctx, script);
+
+	/*
+	 * A run from a later statement (a retry after a lock timeout) continues
+	 * the same script: the SETs before that statement, which ended with
+	 * the earlier worker's session, are made again.
+	 */
+	for (i = 0; i < shared->first; i++)
+	{
+		Node	   *stmt = list_nth_node(RawStmt, script->stmts, i)->stmt;
+
+		if (IsA(stmt, VariableSetStmt) && !((VariableSetStmt *) stmt)->is_local)
+		{
+			mg_script_context_statement(&ctx, i);
+			run_script_statement(script, i, stmtcontext);
+			MemoryContextReset(stmtcontext);
+		}
+	}
+
 	for (i = shared->first; i < list_length(script->stmts); i++)
 	{
 		send_message(MSG_PROGRESS, i, 0);
@@ -919,7 +976,7 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build was dropped.",
 							 name);
 		else
-			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build could not be dropped (%s); the next attempt drops it first.",
+			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build could not be dropped (%s); it is dropped before the next build.",
 							 name, problem->message);
 	}
 	if (detail.len > 0)

@@ -2,16 +2,25 @@
 # Statements that cannot run in a transaction block, run by CALL migrate_run
 # at top level in a background worker (src/toplevel.c):
 #
-# - CREATE INDEX CONCURRENTLY on a table under a pgbench write load
-#   completes, and no write waits longer than the lock timeout;
-# - a failing concurrent build is cleaned up and reported by name, and the
-#   revisions before it in the same run stay committed;
-# - a procedure that COMMITs in a loop runs at top level, and its NOTICEs
-#   reach the client;
-# - a cancel, a pg_terminate_backend and a SIGKILL of the calling backend
-#   while a top-level statement runs leave no worker running, no lock
-#   held, the revision not applied, and the next run completes (dropping
-#   the INVALID index an interrupted build left).
+# 1. CREATE INDEX CONCURRENTLY on a table under a pgbench write load
+#    completes, and no write waits as long as the lock timeout;
+# 2. a failing concurrent build is cleaned up and reported by name (the
+#    error, the history), and the revisions before it in the same run stay
+#    committed;
+# 3. a procedure that COMMITs in a loop runs at top level and its NOTICEs
+#    reach the client; the worker terminated by someone else is MG037; a
+#    pg_terminate_backend and a SIGKILL of the calling backend while the
+#    procedure runs leave no worker running, no lock held, the revision not
+#    applied, and the next run completes;
+# 4. a concurrent build waiting for a long transaction, cancelled, leaves
+#    an INVALID index that the next run drops and builds again; a REINDEX
+#    CONCURRENTLY timed out the same way names its "_ccnew" copy, which the
+#    next run drops;
+# 5. a lock timeout at top level is retried from the failed statement, the
+#    script's earlier SET kept, the NOTICE naming the lock and its holder;
+# 6. with no free background worker slot, MG036 and nothing runs.
+#
+# pgbench comes with Debian's postgresql-15 package.
 
 use strict;
 use warnings FATAL => 'all';
@@ -147,6 +156,8 @@ my ($bench_out, $bench_err) = ('', '');
 my %bench = (stdout => \$bench_out, stderr => \$bench_err);
 {
 	local $ENV{PGAPPNAME} = 'pgm_writes';
+	# keep the writes out of the server log, which the test prints on failure
+	local $ENV{PGOPTIONS} = '-c log_statement=none';
 	$bench{harness} = IPC::Run::start(
 		[
 			$node->installed_command('pgbench'), '-n', '-c', '4', '-j', '2',
@@ -211,7 +222,9 @@ INSERT INTO items SELECT g, g % 50 FROM generate_series(1, 5000) g;'
 	[ '0003_items_code', 'CREATE INDEX CONCURRENTLY items_code_idx ON items (code);' ],
 	[
 		'0004_items_code_key',
-		'CREATE UNIQUE INDEX CONCURRENTLY items_code_key ON items (code);'
+		"SET maintenance_work_mem = '64MB';
+-- codes repeat: the build fails on them
+CREATE UNIQUE INDEX CONCURRENTLY items_code_key ON items (code);"
 	]);
 
 ($ok, $out, $err) = run_migrate();
@@ -222,7 +235,7 @@ like(
 	$err,
 	qr/The invalid index "public\.items_code_key" left by the failed build was dropped\./,
 	'the error names the invalid index, dropped');
-like($err, qr/revision "0004_items_code_key" of project "default", statement 1, line 1/,
+like($err, qr/revision "0004_items_code_key" of project "default", statement 2, line 3, column 1/,
 	'the error says where in the script');
 is($node->safe_psql($db, q{SELECT to_regclass('items_code_key') IS NULL}),
 	't', 'the invalid index is gone');
@@ -234,11 +247,12 @@ is($node->safe_psql($db,
 	't', 'the earlier concurrent build is valid');
 is( $node->safe_psql(
 		$db,
-		q{SELECT sqlstate || ' ' || (detail LIKE '%"public.items_code_key" left by the failed build was dropped%')
+		q{SELECT concat_ws(' ', sqlstate, statement, line,
+		                 detail LIKE '%"public.items_code_key" left by the failed build was dropped%')
 		    FROM migrate.history
 		   WHERE event = 'upgrade failed' AND revision = '0004_items_code_key'}),
-	'23505 true',
-	'the failure is in the history, with the dropped index');
+	'23505 2 3 t',
+	'the failure is in the history, where it happened, with the dropped index');
 
 # With the duplicates gone, the same revision applies.
 $node->safe_psql($db, 'UPDATE items SET code = id');
@@ -272,8 +286,23 @@ my $sleeping = qq{SELECT pid FROM pg_stat_activity
                    WHERE $worker_filter AND wait_event = 'PgSleep'};
 my $caller = qq{SELECT pid FROM pg_stat_activity WHERE application_name = '$appname'};
 
-my $m = start_migrate('SET test.slow = on');
+# The worker terminated by someone else: MG037, the caller carries on.
+my $m = start_migrate('\set VERBOSITY verbose', 'SET test.slow = on');
 my $worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker');
+$node->safe_psql($db, "SELECT pg_terminate_backend($worker)");
+ok(!$m->{harness}->finish, 'a run whose worker is terminated fails');
+like(
+	${ $m->{stderr} },
+	qr/ERROR:  MG037: the background worker running revision "0005_slow_step" at top level stopped: terminating background worker "pg_migrate top-level" due to administrator command/,
+	'MG037 says the worker was stopped, and why');
+like(${ $m->{stderr} }, qr/DETAIL:  0 of its statements from statement 1 on completed/,
+	'MG037 says how far it got');
+check_left_clean('0005_slow_step', 'pg_terminate_backend of the worker');
+is($node->safe_psql($db, 'SELECT count(*) FROM marks'),
+	'3', 'what the procedure committed before the termination stays');
+
+$m = start_migrate('SET test.slow = on');
+$worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker');
 my $caller_pid = $node->safe_psql($db, $caller);
 like(
 	$node->safe_psql($db, "SELECT query FROM pg_stat_activity WHERE pid = $caller_pid"),
@@ -284,7 +313,7 @@ is( $node->safe_psql(
 	'pg_migrate top-level: 0005_slow_step',
 	'the worker names the revision in its application_name');
 is($node->safe_psql($db, 'SELECT count(*) FROM marks'),
-	'3', 'the procedure committed in its loop, at top level');
+	'6', 'the procedure committed in its loop, at top level');
 
 $node->safe_psql($db, "SELECT pg_terminate_backend($caller_pid)");
 $m->{harness}->finish;
@@ -296,8 +325,6 @@ $node->poll_query_until($db,
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $caller_pid")
   or die 'the terminated backend did not exit';
 check_left_clean('0005_slow_step', 'pg_terminate_backend of the caller');
-is($node->safe_psql($db, 'SELECT count(*) FROM marks'),
-	'3', 'what the procedure committed before the termination stays');
 
 $m = start_migrate('SET test.slow = on');
 $worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker again');
@@ -355,6 +382,101 @@ is($node->safe_psql($db,
 is( $node->safe_psql(
 		$db, q{SELECT applied, pending FROM migrate_status()}),
 	'6|0', 'every revision is applied');
+
+
+# A REINDEX CONCURRENTLY that times out waiting for a long transaction
+# leaves its "_ccnew" copy, which cannot be dropped while that transaction
+# lasts: the error names it, and the next run drops it first.
+register([ '0007_reindex_code', 'REINDEX INDEX CONCURRENTLY items_code_idx;' ]);
+$long = $node->background_psql($db);
+$long->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$long->query_safe('SELECT count(*) FROM items');
+($ok, $out, $err) = run_migrate('SET pg_migrate.lock_timeout = 300',
+	'SET pg_migrate.lock_retries = 0');
+ok(!$ok, 'a REINDEX CONCURRENTLY behind a long transaction times out');
+like(
+	$err,
+	qr/The invalid index "public\.items_code_idx_ccnew" left by the failed build could not be dropped \(canceling statement due to lock timeout\)/,
+	'the error names the INVALID copy it left');
+$long->query_safe('COMMIT');
+$long->quit;
+($ok, $out, $err) = run_migrate();
+ok($ok, 'the next run completes the REINDEX') or diag $err;
+like($err, qr/dropping invalid index "public\.items_code_idx_ccnew" left by an earlier failed build/,
+	'the next run drops the INVALID copy first');
+is( $node->safe_psql(
+		$db,
+		q{SELECT string_agg(indexrelid::regclass || ' ' || indisvalid, ', ' ORDER BY 1)
+		    FROM pg_index WHERE indrelid = 'items'::regclass
+		     AND indexrelid::regclass::text LIKE 'items_code_idx%'}),
+	'items_code_idx true', 'one valid index is left');
+
+# ------------------------------------------------------------------
+# 5. A lock timeout at top level is retried from the statement that
+#    failed, with the script's earlier SETs made again; the retry NOTICE
+#    names the lock and its holder.
+
+register(
+	[
+		'0008_items_code_brin', "SET work_mem = '7MB';
+CREATE INDEX CONCURRENTLY items_code_brin ON items USING brin (code);
+CREATE TABLE settings_seen AS SELECT current_setting('work_mem') AS work_mem;"
+	]);
+
+my $blocker = $node->background_psql($db);
+$blocker->query_safe('BEGIN');
+$blocker->query_safe('LOCK TABLE items IN SHARE MODE');
+my $blocker_pid = $blocker->query_safe('SELECT pg_backend_pid()');
+
+$m = start_migrate('SET pg_migrate.lock_timeout = 100',
+	'SET pg_migrate.retry_delay = 500', 'SET pg_migrate.lock_retries = 20');
+{
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+	until (${ $m->{stderr} } =~ /attempt 1 of 21 failed/)
+	{
+		BAIL_OUT('no retry NOTICE: ' . ${ $m->{stderr} })
+		  if time() > $deadline || !$m->{harness}->pumpable;
+		$m->{harness}->pump_nb;
+		usleep(20_000);
+	}
+}
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+ok($m->{harness}->finish, 'the revision applies once the lock is free')
+  or diag ${ $m->{stderr} };
+like(
+	${ $m->{stderr} },
+	qr/attempt 1 of 21 failed: canceling statement due to lock timeout.*\n.*DETAIL:  It waited for ShareUpdateExclusiveLock on relation "public\.items"; process $blocker_pid .* holds ShareLock on it/,
+	'the retry NOTICE names the lock the worker waited for and its holder');
+is($node->safe_psql($db, 'SELECT work_mem FROM settings_seen'),
+	'7MB', 'the retried run kept the script\'s earlier SET');
+is($node->safe_psql($db,
+		q{SELECT statements || ' ' || attempts FROM migrate.applied WHERE revision = '0008_items_code_brin'}),
+	'3 2', 'the applied row counts the statements and the two attempts');
+
+# ------------------------------------------------------------------
+# 6. No background worker slot: a clear error, nothing run.
+
+register([ '0009_items_code_hash', 'CREATE INDEX CONCURRENTLY items_code_hash ON items USING hash (code);' ]);
+# the logical replication launcher takes the only slot
+$node->append_conf('postgresql.conf', 'max_worker_processes = 1');
+$node->restart;
+($ok, $out, $err) = run_migrate('\set VERBOSITY verbose');
+ok(!$ok, 'without a free worker slot the run fails');
+like($err, qr/ERROR:  MG036: could not start a background worker to run revision "0009_items_code_hash" at top level/,
+	'MG036 names the revision');
+like($err, qr/HINT:  Raise max_worker_processes/, 'the hint says what to raise');
+is($node->safe_psql($db, q{SELECT to_regclass('items_code_hash') IS NULL}),
+	't', 'nothing of the revision ran');
+is(applied('0009_items_code_hash'), '0', 'the revision is not applied');
+
+$node->append_conf('postgresql.conf', 'max_worker_processes = 8');
+$node->restart;
+($ok, $out, $err) = run_migrate();
+ok($ok, 'with a free slot the same run completes') or diag $err;
+is( $node->safe_psql(
+		$db, q{SELECT applied, pending FROM migrate_status()}),
+	'9|0', 'every revision is applied at the end');
 
 $node->stop;
 done_testing();
