@@ -60,6 +60,7 @@ typedef struct ClientOptions
 	const char *project;		/* --project, or NULL: the server's
 								 * pg_migrate.project */
 	bool		dry_run;
+	bool		per_revision;	/* up: CALL migrate_run */
 	int			limit;			/* history --limit, or -1 */
 	bool		json;
 	bool		quiet;
@@ -106,6 +107,12 @@ extern PGconn *connect_finish(void);
 /* query.c */
 extern void query_install_signals(void);
 extern void query_attach(PGconn *conn, const ClientOptions *opts);
+extern PGresult *query_run_expecting(const char *what, const char *sql,
+									 int nparams, const char *const *params,
+									 const char *sqlstate);
+extern PGresult *query_run_probed(const char *what, const char *sql,
+								  const char *quiet);
+extern char *query_literal(const char *s);
 extern PGresult *query_run(const char *what, const char *sql,
 						   int nparams, const char *const *params);
 extern bool query_send(const char *what, const char *sql,

@@ -12,7 +12,10 @@
  * statement, which only reads (sync.c).
  *
  * With --dir, "up" commits the sync before it upgrades, so a failed
- * upgrade still leaves the folder registered, as "sync" would.  The
+ * upgrade still leaves the folder registered, as "sync" would.  "up"
+ * applies with migrate_upgrade, all or nothing, unless a pending revision
+ * cannot run in a transaction block or --per-revision is given: then with
+ * CALL migrate_run, a transaction per revision.  The
  * commands that change nothing (plan, up/down --dry-run, status, check,
  * validate) run the sync and themselves in one transaction that they roll
  * back: they answer for the folder as it is, and leave the registry as it
@@ -45,6 +48,22 @@ static int	cmd_validate(const ClientOptions *opts);
 static int	cmd_stamp(const ClientOptions *opts);
 static int	run_steps(const ClientOptions *opts, const char *function,
 					  const char *target, bool dry_run);
+
+/* What an upgrade would do, as probe_plan finds out. */
+typedef enum PlanKind
+{
+	PLAN_FAILED,				/* the dry run failed (printed) */
+	PLAN_EMPTY,					/* nothing to apply */
+	PLAN_PENDING,				/* revisions to apply */
+	PLAN_NON_TRANSACTIONAL		/* one cannot run in a transaction block */
+} PlanKind;
+
+static PlanKind probe_plan(const ClientOptions *opts, const char *target,
+						   int *status);
+static int	upgrade_probed(const ClientOptions *opts, const char *target);
+static int	print_steps(const ClientOptions *opts, PGresult *res, const char *target,
+						bool up, bool dry_run, double ms);
+static int	run_per_revision(const ClientOptions *opts, const char *target);
 static int	failure_status(bool syncing);
 static char *with_project(const ClientOptions *opts, const char *sql_before,
 						  int param, const char *sql_after);
@@ -252,8 +271,6 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 	struct timespec start;
 	PGresult   *res;
 	char	   *sql;
-	int			n;
-	double		ms;
 
 	sql = with_project(opts,
 					   psprintf("SELECT revision, action,"
@@ -265,8 +282,18 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 	res = query_run(what, sql, opts->project != NULL ? 3 : 2, params);
 	if (res == NULL)
 		return failure_status(false);
-	ms = elapsed_ms(&start);
-	n = PQntuples(res);
+	return print_steps(opts, res, target, up, dry_run, elapsed_ms(&start));
+}
+
+/*
+ * Print the steps of migrate_upgrade or migrate_downgrade (up) in res,
+ * which took ms, and free res.
+ */
+static int
+print_steps(const ClientOptions *opts, PGresult *res, const char *target,
+			bool up, bool dry_run, double ms)
+{
+	int			n = PQntuples(res);
 
 	out_field_string("target", target);
 	out_field_raw("dry_run", dry_run ? "true" : "false");
@@ -288,11 +315,164 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 	return EXIT_OK;
 }
 
+/*
+ * up: migrate_upgrade, all or nothing in one transaction; or CALL
+ * migrate_run, each revision committed on its own, when a pending revision
+ * cannot run in a transaction block or --per-revision asks for it.  "up"
+ * never goes down, whichever function runs it: a dry run of
+ * migrate_upgrade plans first.  Without --per-revision, that dry run and
+ * the upgrade go in one round trip (upgrade_probed), so a deploy with
+ * nothing to do costs what it did before migrate_run existed.
+ */
 static int
 cmd_up(const ClientOptions *opts)
 {
-	return run_steps(opts, "migrate_upgrade",
-					 opts->target != NULL ? opts->target : "head", opts->dry_run);
+	const char *target = opts->target != NULL ? opts->target : "head";
+	int			status;
+
+	if (opts->dry_run)
+		return run_steps(opts, "migrate_upgrade", target, true);
+	if (!opts->per_revision)
+		return upgrade_probed(opts, target);
+	switch (probe_plan(opts, target, &status))
+	{
+		case PLAN_FAILED:
+			return status;
+		case PLAN_PENDING:
+		case PLAN_NON_TRANSACTIONAL:
+			return run_per_revision(opts, target);
+		case PLAN_EMPTY:
+			break;
+	}
+	return run_steps(opts, "migrate_upgrade", target, false);
+}
+
+/*
+ * migrate_upgrade(target), after its dry run in the same simple query: when
+ * the dry run refuses a pending revision that cannot run in a transaction
+ * block (MG012, not printed), the upgrade does not run (nor leave an
+ * "upgrade failed" row), and CALL migrate_run applies instead.  The dry
+ * run's NOTICEs, which the upgrade repeats, are not shown.
+ */
+static int
+upgrade_probed(const ClientOptions *opts, const char *target)
+{
+	char	   *lit = query_literal(target);
+	char	   *project = "";
+	struct timespec start;
+	PGresult   *res;
+	char	   *sql;
+
+	if (opts->project != NULL)
+		project = psprintf(", project => %s", query_literal(opts->project));
+	sql = psprintf("SELECT count(*) FROM migrate_upgrade(%s, true%s);"
+				   " SELECT revision, action,"
+				   " round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
+				   " statements, attempts FROM migrate_upgrade(%s, false%s)",
+				   lit, project, lit, project);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	res = query_run_probed("the upgrade", sql, "MG012");
+	if (res != NULL)
+		return print_steps(opts, res, target, true, false, elapsed_ms(&start));
+	if (strcmp(query_error_sqlstate(), "MG012") != 0)
+		return failure_status(false);
+	out_progress("a pending revision cannot run in a transaction block: applying each revision in a transaction of its own (CALL migrate_run)");
+	return run_per_revision(opts, target);
+}
+
+/*
+ * What an upgrade to target would do, as migrate_upgrade's dry run says:
+ * nothing, apply revisions, or nothing in one transaction because a
+ * pending revision cannot run in a transaction block (the dry run refuses
+ * it with MG012, which is not printed).  The dry run's NOTICEs (lint
+ * findings, which the real run repeats) are held back: client_min_messages
+ * is set for its transaction only.  On any other error, print it and set
+ * *status.
+ */
+static PlanKind
+probe_plan(const ClientOptions *opts, const char *target, int *status)
+{
+	const char *params[2] = {target, opts->project};
+	PGresult   *res;
+	char	   *sql;
+	PlanKind	kind;
+
+	sql = with_project(opts,
+					   "SELECT count(*) FROM"
+					   " (SELECT pg_catalog.set_config('client_min_messages', 'warning', true) AS quiet) AS q,"
+					   " LATERAL migrate_upgrade(CASE WHEN q.quiet IS NOT NULL THEN $1::text END, true, ",
+					   2, ")");
+	res = query_run_expecting("the plan", sql, opts->project != NULL ? 2 : 1, params,
+							  "MG012");
+	if (res == NULL)
+	{
+		if (strcmp(query_error_sqlstate(), "MG012") == 0)
+			return PLAN_NON_TRANSACTIONAL;
+		*status = failure_status(false);
+		return PLAN_FAILED;
+	}
+	kind = strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? PLAN_EMPTY : PLAN_PENDING;
+	PQclear(res);
+	return kind;
+}
+
+/*
+ * CALL migrate_run(target): each revision in a transaction of its own,
+ * those that cannot run in one at top level; the server's NOTICEs show
+ * the progress.  Then print the steps, from the history rows this session
+ * wrote (migrate_history), as "up" prints migrate_upgrade's.
+ */
+static int
+run_per_revision(const ClientOptions *opts, const char *target)
+{
+	const char *params[2] = {target, opts->project};
+	struct timespec start;
+	PGresult   *res;
+	char	   *sql;
+	int			n;
+	double		ms;
+
+	sql = with_project(opts, "CALL migrate_run($1, ", 2, ")");
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	res = query_run("the upgrade", sql, opts->project != NULL ? 2 : 1, params);
+	if (res == NULL)
+		return failure_status(false);
+	ms = elapsed_ms(&start);
+	PQclear(res);
+
+	out_field_string("target", target);
+	out_field_raw("dry_run", "false");
+	out_field_raw("per_revision", "true");
+
+	sql = with_project(opts,
+					   "SELECT revision, 'applied' AS action,"
+					   " round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
+					   " statements, attempts"
+					   " FROM migrate_history(2147483647, ", 1,
+					   ") WHERE event = 'upgrade' AND backend_pid = pg_backend_pid()"
+					   " AND started_at >= (SELECT backend_start FROM pg_stat_activity"
+					   " WHERE pid = pg_backend_pid()) ORDER BY id");
+	res = query_run_expecting("the steps", sql, opts->project != NULL ? 1 : 0,
+							  &params[1], "42501");
+	if (res == NULL)
+	{
+		if (strcmp(query_error_sqlstate(), "42501") != 0)
+			return failure_status(false);
+		if (!opts->json)
+			out_line("applied the revisions, each in a transaction of its own, in %.3f s (the steps need EXECUTE on migrate_history)",
+					 ms / 1000.0);
+		return EXIT_OK;
+	}
+	n = PQntuples(res);
+	out_field_raw("steps", out_rows_json(res));
+	if (!opts->json)
+	{
+		out_table(res);
+		out_line("applied %d revision%s, each in a transaction of its own, in %.3f s",
+				 n, n == 1 ? "" : "s", ms / 1000.0);
+	}
+	PQclear(res);
+	return EXIT_OK;
 }
 
 static int

@@ -28,6 +28,7 @@ enum
 	OPT_LAYOUT,
 	OPT_PROJECT,
 	OPT_DRY_RUN,
+	OPT_PER_REVISION,
 	OPT_LIMIT,
 	OPT_JSON,
 	OPT_CONNECT_RETRIES,
@@ -54,7 +55,11 @@ usage(void)
 		   "  sync DIR         register the migration files in DIR: only new and changed\n"
 		   "                   revisions are sent, in one transaction\n"
 		   "  up [TARGET]      upgrade to TARGET (default head); with --dir, sync first\n"
-		   "                   (the sync is committed before the upgrade starts)\n"
+		   "                   (the sync is committed before the upgrade starts); all\n"
+		   "                   or nothing in one transaction, or, when a pending\n"
+		   "                   revision cannot run in a transaction block, or with\n"
+		   "                   --per-revision, CALL migrate_run(): each revision\n"
+		   "                   committed on its own, such revisions at top level\n"
 		   "  down TARGET      downgrade to TARGET (\"base\" reverts everything)\n"
 		   "  plan [TARGET]    what \"up\" would apply, changing nothing\n"
 		   "  status           applied and registry heads, counts, the migration lock\n"
@@ -75,6 +80,10 @@ usage(void)
 		   "  --project=NAME         the project (default: the server's pg_migrate.project,\n"
 		   "                         \"default\" unless set)\n"
 		   "  --dry-run              up, down: show the steps, change nothing\n"
+		   "  --per-revision         up: apply with CALL migrate_run(), one transaction\n"
+		   "                         per revision (a failure keeps the revisions before\n"
+		   "                         it); also chosen, without the option, when a\n"
+		   "                         pending revision cannot run in a transaction block\n"
 		   "  --limit=N              history: how many entries (default 100)\n"
 		   "  --json                 print the result as one JSON object on stdout, also\n"
 		   "                         on failure (but not for bad options):\n"
@@ -169,6 +178,7 @@ main(int argc, char **argv)
 		{"layout", required_argument, NULL, OPT_LAYOUT},
 		{"project", required_argument, NULL, OPT_PROJECT},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"per-revision", no_argument, NULL, OPT_PER_REVISION},
 		{"limit", required_argument, NULL, OPT_LIMIT},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"connect-retries", required_argument, NULL, OPT_CONNECT_RETRIES},
@@ -243,6 +253,9 @@ main(int argc, char **argv)
 			case OPT_DRY_RUN:
 				opts.dry_run = true;
 				break;
+			case OPT_PER_REVISION:
+				opts.per_revision = true;
+				break;
 			case OPT_LIMIT:
 				if (!parse_int(optarg, 0, PG_INT32_MAX, &opts.limit))
 					bad_usage("--limit must be a whole number of 0 or more, not \"%s\"", optarg);
@@ -302,6 +315,10 @@ main(int argc, char **argv)
 		bad_usage("--dir does not apply to \"%s\"", opts.command);
 	if (opts.dry_run && !cmd->takes_dry_run)
 		bad_usage("--dry-run does not apply to \"%s\"", opts.command);
+	if (opts.per_revision && strcmp(opts.command, "up") != 0)
+		bad_usage("--per-revision applies to \"up\" only");
+	if (opts.per_revision && opts.dry_run)
+		bad_usage("--per-revision and --dry-run do not go together; \"plan\" shows what \"up\" would apply");
 	if (opts.limit >= 0 && strcmp(opts.command, "history") != 0)
 		bad_usage("--limit applies to \"history\" only");
 	if (opts.layout != MG_LAYOUT_DETECT && opts.dir == NULL && cmd->arg != ARG_DIR)

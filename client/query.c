@@ -41,6 +41,12 @@ static const ClientOptions *options = NULL;
 static char last_sqlstate[6] = "";
 static char *last_message = NULL;
 
+/* an SQLSTATE whose error query_run_expecting keeps quiet, or NULL */
+static const char *quiet_sqlstate = NULL;
+
+/* drop the server's messages until the first result (query_run_probed) */
+static bool discard_notices = false;
+
 static void handle_signal(int signo);
 static void notice_receiver(void *arg, const PGresult *res);
 static void report_error(const PGresult *res);
@@ -135,6 +141,78 @@ query_run(const char *what, const char *sql, int nparams,
 }
 
 /*
+ * query_run, except that an error with SQLSTATE sqlstate, which the caller
+ * expects and handles, is neither printed nor kept for --json;
+ * query_error_sqlstate still tells it.
+ */
+PGresult *
+query_run_expecting(const char *what, const char *sql, int nparams,
+					const char *const *params, const char *sqlstate)
+{
+	PGresult   *res;
+
+	quiet_sqlstate = sqlstate;
+	res = query_run(what, sql, nparams, params);
+	quiet_sqlstate = NULL;
+	return res;
+}
+
+/*
+ * Run sql, a probe and the statement it guards, two statements in one
+ * simple query (one round trip, one implicit transaction): the server runs
+ * the second only when the first succeeds.  The probe's NOTICEs are not
+ * shown.  Returns the second statement's result, or NULL after an error
+ * of either, printed as query_run does unless its SQLSTATE is quiet.
+ * Parameters must be in sql already, as literals (query_literal).
+ */
+PGresult *
+query_run_probed(const char *what, const char *sql, const char *quiet)
+{
+	PGresult   *res;
+
+	last_sqlstate[0] = '\0';
+	if (got_signal != 0)
+		interrupted(what, NULL, false);
+	if (!PQsendQuery(conn, sql))
+	{
+		char	   *msg = psprintf("could not send %s: %s", what, PQerrorMessage(conn));
+
+		out_message("ERROR", msg);
+		out_set_client_error(msg);
+		return NULL;
+	}
+	if (got_signal != 0)
+	{
+		char		errbuf[256];
+
+		(void) PQcancel(cancel_handle, errbuf, sizeof(errbuf));
+	}
+	discard_notices = true;
+	quiet_sqlstate = quiet;
+	res = query_wait(what);
+	quiet_sqlstate = NULL;
+	discard_notices = false;
+	return res;
+}
+
+/* s as an SQL literal, for query_run_probed; pfree the result */
+char *
+query_literal(const char *s)
+{
+	char	   *lit = PQescapeLiteral(conn, s, strlen(s));
+	char	   *copy;
+
+	if (lit == NULL)
+	{
+		out_message("ERROR", PQerrorMessage(conn));
+		client_exit(EXIT_BAD_INPUT);
+	}
+	copy = pg_strdup(lit);
+	PQfreemem(lit);
+	return copy;
+}
+
+/*
  * The first half of query_run: send the statement and return without
  * waiting for it, true if it was sent (else its error was printed).  The
  * caller gets its result with query_wait(what) before it sends another.
@@ -175,6 +253,8 @@ query_wait(const char *what)
 
 	while ((res = PQgetResult(conn)) != NULL)
 	{
+		/* libpq stops reading at a result: what follows is the next's */
+		discard_notices = false;
 		if (last != NULL)
 			PQclear(last);
 		last = res;
@@ -276,6 +356,13 @@ report_error(const PGresult *res)
 	if (last_message != NULL)
 		pg_free(last_message);
 	last_message = pg_strdup(primary);
+	if (sqlstate != NULL && quiet_sqlstate != NULL &&
+		strcmp(sqlstate, quiet_sqlstate) == 0)
+	{
+		if (fallback != NULL)
+			pfree(fallback);
+		return;
+	}
 
 	initStringInfo(&text);
 	if (sqlstate != NULL)
@@ -339,6 +426,8 @@ notice_receiver(void *arg, const PGresult *res)
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	StringInfoData text;
 
+	if (discard_notices)
+		return;
 	if (options != NULL && options->quiet && level != NULL &&
 		strcmp(level, "WARNING") != 0)
 		return;

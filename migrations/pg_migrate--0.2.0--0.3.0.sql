@@ -174,3 +174,17 @@ COMMENT ON FUNCTION migrate_lint_revision(text, text) IS
 
 REVOKE ALL ON FUNCTION migrate_lint(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_lint_revision(text, text) FROM PUBLIC;
+
+--
+-- Per-revision runs: CALL migrate_run commits each revision on its own and
+-- runs statements that cannot run in a transaction block at top level.
+--
+
+CREATE PROCEDURE migrate_run(
+    target text DEFAULT 'head',
+    project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate_run(text, text) IS
+'applies or reverts revisions up or down to the target, each in its own transaction, non-transactional ones at top level';
+REVOKE ALL ON PROCEDURE migrate_run(text, text) FROM PUBLIC;

@@ -21,6 +21,11 @@
  *    each.  An error anywhere aborts the caller's transaction: nothing is
  *    half-reverted.
  *
+ * Steps 2 and 3 are shared with CALL migrate_run (run.c), which reverts
+ * each revision in a transaction of its own, and runs down scripts that
+ * cannot run in a transaction block at top level; migrate_downgrade
+ * refuses those.
+ *
  * A dry run stops after step 3, takes no lock and changes nothing.
  *
  * From step 1's lock wait on, a failure is also recorded in the history
@@ -97,7 +102,6 @@ downgrade(void *arg)
 	const char *target = call->target;
 	char	   *role = GetUserNameFromId(GetUserId(), false);
 	MgState    *state;
-	bool	   *applied;
 	int		   *plan;
 	int			nplan;
 	MgRun	   *runs;
@@ -111,31 +115,11 @@ downgrade(void *arg)
 	raise_first_error(call, mg_validate_graph(state));
 	raise_first_error(call, mg_validate_applied(state));
 
-	applied = palloc(sizeof(bool) * Max(state->nregistered, 1));
-	for (i = 0; i < state->nregistered; i++)
-		applied[i] = state->revisions[i].applied;
-	plan = graph_plan_downgrade(state->graph, applied, target, &nplan);
+	plan = mg_plan_downgrade(state, target, &nplan);
 	if (nplan == 0)
 		return;
 
-	mg_registry_load_scripts(state, plan, nplan);
-	refuse_missing_down_scripts(state, plan, nplan);
-
-	runs = palloc0(sizeof(MgRun) * nplan);
-	call->failure.down = true;
-	for (i = 0; i < nplan; i++)
-	{
-		MgRevision *rev = &state->revisions[plan[i]];
-
-		call->failure.revision = rev->id;
-		runs[i].script = mg_script_parse(project, rev->id, rev->down, true);
-		mg_script_refuse_non_transactional(runs[i].script, "migrate_downgrade");
-		runs[i].verb = "reverting";
-		runs[i].step = i + 1;
-		runs[i].nsteps = nplan;
-	}
-	call->failure.revision = NULL;
-	call->failure.down = false;
+	runs = mg_downgrade_prepare(state, plan, nplan, &call->failure, true);
 
 	if (call->dry_run)
 	{
@@ -162,6 +146,58 @@ downgrade(void *arg)
 		call->steps = lappend(call->steps, mg_step_of_run(&runs[i], "reverted"));
 	}
 	mg_registry_record_reverted(state, target, role, records, nplan);
+}
+
+/*
+ * The applied revisions a downgrade of state to target reverts, children
+ * before parents (graph.c).  Raises an error when the target cannot be
+ * reached by reverting.  The caller has validated the graph.
+ */
+int *
+mg_plan_downgrade(MgState *state, const char *target, int *nplan)
+{
+	bool	   *applied = palloc(sizeof(bool) * Max(state->nregistered, 1));
+	int			i;
+
+	for (i = 0; i < state->nregistered; i++)
+		applied[i] = state->revisions[i].applied;
+	return graph_plan_downgrade(state->graph, applied, target, nplan);
+}
+
+/*
+ * Step 3: load the down scripts of plan (nplan nodes of state), refuse when
+ * any is missing, and parse them all; return their runs, verb "reverting",
+ * numbered along the plan.  in_one_transaction (migrate_downgrade) refuses
+ * a statement that cannot run in a transaction block; CALL migrate_run
+ * (run.c) runs those at top level.  failure->revision and failure->down
+ * name the script being parsed while it is.
+ */
+MgRun *
+mg_downgrade_prepare(MgState *state, const int *plan, int nplan,
+					 MgFailure *failure, bool in_one_transaction)
+{
+	MgRun	   *runs = palloc0(sizeof(MgRun) * Max(nplan, 1));
+	int			i;
+
+	mg_registry_load_scripts(state, plan, nplan);
+	refuse_missing_down_scripts(state, plan, nplan);
+
+	failure->down = true;
+	for (i = 0; i < nplan; i++)
+	{
+		MgRevision *rev = &state->revisions[plan[i]];
+
+		failure->revision = rev->id;
+		runs[i].script = mg_script_parse(state->project, rev->id, rev->down, true);
+		if (in_one_transaction)
+			mg_script_refuse_non_transactional(runs[i].script, "migrate_downgrade");
+		runs[i].verb = "reverting";
+		runs[i].step = i + 1;
+		runs[i].nsteps = nplan;
+	}
+	failure->revision = NULL;
+	failure->down = false;
+	return runs;
 }
 
 /*

@@ -3,7 +3,7 @@
  * entry.c
  *	  The SQL-callable functions: argument checking, SPI connection, and
  *	  turning results into rows.  The work is done by the operations
- *	  (upgrade.c, downgrade.c, stamp.c) and services (registry.c,
+ *	  (upgrade.c, downgrade.c, stamp.c, run.c) and services (registry.c,
  *	  validate.c, status.c, check.c).
  *
  *-------------------------------------------------------------------------
@@ -12,6 +12,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/parsenodes.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -26,6 +27,7 @@
 #include "mask.h"
 #include "pg_migrate.h"
 #include "registry.h"
+#include "run.h"
 #include "stamp.h"
 #include "status.h"
 #include "sync.h"
@@ -39,6 +41,7 @@ PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_unregister);
 PG_FUNCTION_INFO_V1(migrate_upgrade);
 PG_FUNCTION_INFO_V1(migrate_downgrade);
+PG_FUNCTION_INFO_V1(migrate_run);
 PG_FUNCTION_INFO_V1(migrate_stamp);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_sync);
@@ -173,6 +176,28 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 	put_steps(fcinfo, mg_downgrade(project, target, dry_run));
 	finish_spi();
 	return (Datum) 0;
+}
+
+/*
+ * CALL migrate_run(target, project): a procedure, connected to SPI without
+ * atomicity so that it may commit when its CALL allows (run.c).
+ */
+Datum
+migrate_run(PG_FUNCTION_ARGS)
+{
+	const char *target = arg_text(fcinfo, 0, "target");
+	const char *project = arg_project(fcinfo, 1);
+	bool		atomic = true;
+
+	if (fcinfo->context != NULL && IsA(fcinfo->context, CallContext))
+		atomic = castNode(CallContext, fcinfo->context)->atomic;
+
+	mg_mask_activity();
+	if (SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mg_run(project, target, atomic);
+	finish_spi();
+	PG_RETURN_VOID();
 }
 
 /*

@@ -43,6 +43,13 @@
  * off): the migration is then rolled back instead of committing for a
  * client that is gone.
  *
+ * A run marked top_level (CALL migrate_run's non-transactional revisions)
+ * is not run here but statement by statement in a background worker at top
+ * level (toplevel.c), each statement committed on its own; the retry loop,
+ * its pauses, script_timeout and progress are the same, but a retry starts
+ * again at the statement that failed, since the ones before it have
+ * committed.
+ *
  * Statements are run the way the server runs an extension script: parse
  * analysis, rewrite and planning of one statement only after the previous
  * one has executed (so a statement may use what an earlier one created),
@@ -77,6 +84,7 @@
 #include "mask.h"
 #include "pg_migrate.h"
 #include "subxact.h"
+#include "toplevel.h"
 
 /* how often a run checks that its client is still connected, in ms */
 #define CLIENT_CHECK_INTERVAL 1000
@@ -96,6 +104,7 @@ static void executor_begin(void);
 static void executor_end(void);
 static void execute_run(MgRun *run);
 static ErrorData *run_attempt(MgRun *run);
+static ErrorData *run_top_level_attempt(MgRun *run, int *done);
 static void run_script(void *arg);
 static void run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx);
 static void run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest);
@@ -104,7 +113,6 @@ static int	retry_pause(int failures);
 static void pause_before_retry(MgRun *run, int pause_ms);
 static void report_retry(MgRun *run, ErrorData *edata, int pause_ms);
 static void give_up(MgRun *run, ErrorData *edata) pg_attribute_noreturn();
-static void report_progress(MgRun *run, const char *fmt,...) pg_attribute_printf(2, 3);
 static void script_timer_start(void);
 static void script_timer_stop(void);
 static void script_timer_handler(void);
@@ -138,8 +146,9 @@ mg_execute_plan(MgRun *runs, int n)
 			MgRun	   *run = &runs[i];
 
 			ereport(NOTICE,
-					(errmsg("%s %s (%d/%d)", run->verb, run->script->revision,
-							run->step, run->nsteps)));
+					(errmsg("%s %s (%d/%d)%s", run->verb, run->script->revision,
+							run->step, run->nsteps,
+							run->top_level ? " at top level" : "")));
 			MemoryContextSwitchTo(runcontext);
 			run->started = GetCurrentTimestamp();
 			execute_run(run);
@@ -276,6 +285,7 @@ static void
 execute_run(MgRun *run)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
+	int			done = 0;
 
 	run->attempts = 0;
 	run->statements = list_length(run->script->stmts);
@@ -289,7 +299,8 @@ execute_run(MgRun *run)
 			int			pause_ms;
 
 			run->attempts++;
-			edata = run_attempt(run);
+			edata = run->top_level ? run_top_level_attempt(run, &done) :
+				run_attempt(run);
 			if (edata == NULL)
 				break;
 			if (script_timed_out || !is_retryable(edata->sqlerrcode))
@@ -360,6 +371,48 @@ run_attempt(MgRun *run)
 }
 
 /*
+ * One attempt of a top_level run: its statements from *done on, each at
+ * top level and committed on its own (toplevel.c); *done grows by those
+ * that completed.  Returns the error of the statement that failed, masked,
+ * with the statements before it committed.  The caller holds no snapshot:
+ * the catalog snapshot a lookup may have left is dropped here, so that a
+ * concurrent index build does not wait for this backend.
+ */
+static ErrorData *
+run_top_level_attempt(MgRun *run, int *done)
+{
+	ErrorData  *edata;
+	int			completed = 0;
+
+	InvalidateCatalogSnapshot();
+	Assert(!HaveRegisteredOrActiveSnapshot());
+	edata = mg_toplevel_run(run, *done, &completed);
+	*done += completed;
+	return edata;
+}
+
+/*
+ * Does a script have to run at top level, statement by statement, in CALL
+ * migrate_run: marked non-transactional (marked), holding a statement that
+ * cannot run in a transaction block, or a CALL (a procedure may COMMIT only
+ * when called at top level).  An empty script never does.
+ */
+bool
+mg_run_needs_top_level(const MgScript *script, bool marked)
+{
+	ListCell   *lc;
+
+	if (script->stmts == NIL)
+		return false;
+	if (marked || script->nontx_index >= 0)
+		return true;
+	foreach(lc, script->stmts)
+		if (IsA(lfirst_node(RawStmt, lc)->stmt, CallStmt))
+			return true;
+	return false;
+}
+
+/*
  * The subtransaction's work: the statements, inside a GUC nest level that
  * is unwound as on abort, so every SET of the script ends with it.
  */
@@ -404,7 +457,7 @@ run_statements(MgRun *run, List *stmts, MgScriptErrorContext *ctx)
 		int			index = foreach_current_index(lc);
 
 		mg_script_context_statement(ctx, index);
-		report_progress(run, "statement %d/%d",
+		mg_report_progress(run, "statement %d/%d",
 						script->first_number + index, total);
 		mg_lock_probe_start(LockTimeout);
 
@@ -506,7 +559,7 @@ pause_before_retry(MgRun *run, int pause_ms)
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause_ms);
 	long		left;
 
-	report_progress(run, "waiting %d ms before attempt %d", pause_ms, run->attempts + 1);
+	mg_report_progress(run, "waiting %d ms before attempt %d", pause_ms, run->attempts + 1);
 	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end)) > 0)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -562,10 +615,12 @@ give_up(MgRun *run, ErrorData *edata)
 
 /*
  * Show where the run is in pg_stat_activity's query text:
- * "pg_migrate: applying 0004_add_sqs_metadata (2/2), statement 3/5".
+ * "pg_migrate: applying 0004_add_sqs_metadata (2/2), statement 3/5"; fmt
+ * and what follows say the part after the comma.  The top-level runner
+ * (toplevel.c) shows its statements the same way.
  */
-static void
-report_progress(MgRun *run, const char *fmt,...)
+void
+mg_report_progress(const MgRun *run, const char *fmt,...)
 {
 	char		text[PROGRESS_LEN];
 	int			len;

@@ -112,6 +112,7 @@
 #include "pg_migrate.h"
 #include "script.h"
 #include "subxact.h"
+#include "worker.h"
 
 /* how long the failing backend waits for the row to be written */
 #define FAILURE_WAIT_MS 5000
@@ -330,22 +331,11 @@ record(void *arg)
 	Recording  *rec = arg;
 	dsm_segment *seg;
 	FailureShared *shared;
-	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
+	char	   *name = psprintf("pg_migrate failure recorder for PID %d", MyProcPid);
 
 	seg = fill_segment(rec);
 	shared = dsm_segment_address(seg);
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "pg_migrate", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "mg_failure_worker_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_migrate failure recorder for PID %d", MyProcPid);
-	strlcpy(worker.bgw_type, "pg_migrate failure recorder", BGW_MAXLEN);
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
 
 	/*
 	 * The segment must outlive this backend until the worker has mapped
@@ -353,7 +343,8 @@ record(void *arg)
 	 * registration can fail.
 	 */
 	dsm_pin_segment(seg);
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!mg_worker_start("mg_failure_worker_main", "pg_migrate failure recorder",
+						 name, seg, &handle))
 	{
 		dsm_unpin_segment(dsm_segment_handle(seg));
 		dsm_detach(seg);

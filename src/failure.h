@@ -22,7 +22,8 @@
  */
 typedef struct MgFailure
 {
-	const char *function;		/* "migrate_upgrade", "migrate_downgrade" */
+	const char *function;		/* "migrate_upgrade", "migrate_downgrade",
+								 * "migrate_run" */
 	const char *event;			/* "upgrade failed", "downgrade failed" */
 	const char *project;
 	const char *target;

@@ -427,10 +427,12 @@ mg_lint_finding_counts(const MgLintFinding *finding)
  * Review the n pending scripts of an upgrade, in order, as one transaction,
  * and do what pg_migrate.lint says: nothing (off), a NOTICE per warning or
  * error finding (warn), or refuse before anything runs when there is any
- * (error).  Info findings are not reported here.
+ * (error).  Info findings are not reported here.  top_level: the scripts
+ * are applied by CALL migrate_run, which runs a statement that cannot run
+ * in a transaction block at top level, so that is no finding.
  */
 void
-mg_lint_pending(MgScript **scripts, int n)
+mg_lint_pending(MgScript **scripts, int n, bool top_level)
 {
 	MgLint	   *lint;
 	List	   *findings = NIL;
@@ -444,7 +446,7 @@ mg_lint_pending(MgScript **scripts, int n)
 
 	lint = mg_lint_begin();
 	for (i = 0; i < n; i++)
-		findings = list_concat(findings, mg_lint_script(lint, scripts[i], false));
+		findings = list_concat(findings, mg_lint_script(lint, scripts[i], top_level));
 
 	initStringInfo(&detail);
 	foreach(lc, findings)

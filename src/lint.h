@@ -46,6 +46,6 @@ extern List *mg_lint_script(MgLint *lint, const MgScript *script, bool nontransa
 extern List *mg_lint_review(const char *project, const char *revision, const char *sql,
 							bool nontransactional);
 extern bool mg_lint_finding_counts(const MgLintFinding *finding);
-extern void mg_lint_pending(MgScript **scripts, int n);
+extern void mg_lint_pending(MgScript **scripts, int n, bool top_level);
 
 #endif							/* MG_LINT_H */

@@ -14,6 +14,13 @@
  * (the two-int4 form of pg_advisory_xact_lock).  Two projects whose names
  * hash alike only serialise each other.
  *
+ * One caller takes the same lock for its session instead: CALL migrate_run
+ * (run.c) commits once per revision and must keep the lock across those
+ * commits.  It is the same lock tag in the same mode, so a run and an
+ * upgrade exclude each other; the run releases it on every path out, and
+ * backend exit releases it in any case.  Such a run cannot go through a
+ * transaction-pooling pooler anyway, since it commits on its own.
+ *
  * Waiting is bounded by pg_migrate.lock_wait_timeout.  The lock manager's
  * own lock_timeout does the waiting, so the wait sits in the normal queue
  * and is interruptible like any lock wait; it runs in a subtransaction so
@@ -61,6 +68,7 @@ typedef struct LockWait
 {
 	LOCKTAG    *tag;
 	int			timeout_ms;
+	bool		session;		/* a session-level lock */
 } LockWait;
 
 /* true while this backend runs a migration's scripts */
@@ -77,7 +85,8 @@ static LOCKMODE probe_mode;
 #define MAX_NAMED_HOLDERS 3
 
 static void set_project_locktag(LOCKTAG *tag, const char *project);
-static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms);
+static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms,
+						  bool session);
 static void wait_in_queue(void *arg);
 static void describe_backend(int pid, MgLockHolder *holder);
 static void describe_object(StringInfo buf, const LOCKTAG *tag);
@@ -107,7 +116,43 @@ mg_lock_project(const char *project, int wait_timeout_ms, const char *function)
 	set_project_locktag(&tag, project);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
-	wait_for_lock(&tag, project, wait_timeout_ms);
+	wait_for_lock(&tag, project, wait_timeout_ms, false);
+}
+
+/*
+ * Take the migration lock of project for the session, as mg_lock_project
+ * does for the transaction: the same lock, so the two exclude each other,
+ * with the same bounded wait and the same error naming the holder.  A
+ * session-level lock outlives the commits of a run of many transactions
+ * (run.c), and survives their aborts too: the caller must release it with
+ * mg_lock_release_session on every path out, errors included.  Backend
+ * exit releases it whatever happens (ShutdownPostgres).
+ */
+void
+mg_lock_project_session(const char *project, int wait_timeout_ms,
+						const char *function)
+{
+	LOCKTAG		tag;
+
+	mg_lock_check_context(function);
+	set_project_locktag(&tag, project);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	wait_for_lock(&tag, project, wait_timeout_ms, true);
+}
+
+/*
+ * Release the session-level migration lock of project that
+ * mg_lock_project_session took.  Safe in error cleanup: it only touches
+ * the lock manager.
+ */
+void
+mg_lock_release_session(const char *project)
+{
+	LOCKTAG		tag;
+
+	set_project_locktag(&tag, project);
+	(void) LockRelease(&tag, ExclusiveLock, true);
 }
 
 /*
@@ -164,12 +209,14 @@ mg_lock_check_context(const char *function)
 /*
  * The contended case: wait in the lock queue with lock_timeout set to our
  * bound, inside a subtransaction so that the timeout can be caught.  The
- * lock outlives the subtransaction: on release, it moves to the parent.
+ * lock outlives the subtransaction: on release, a transaction-level lock
+ * moves to the parent; a session-level one belongs to no transaction.
  */
 static void
-wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms)
+wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms,
+			  bool session)
 {
-	LockWait	wait = {tag, wait_timeout_ms};
+	LockWait	wait = {tag, wait_timeout_ms, session};
 	ErrorData  *edata = mg_in_subtransaction(wait_in_queue, &wait);
 	MgLockHolder holder;
 
@@ -210,7 +257,7 @@ wait_in_queue(void *arg)
 	(void) set_config_option("lock_timeout", value,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	(void) LockAcquire(wait->tag, ExclusiveLock, false, false);
+	(void) LockAcquire(wait->tag, ExclusiveLock, wait->session, false);
 }
 
 /*

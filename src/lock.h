@@ -24,6 +24,9 @@ typedef struct MgLockHolder
 extern void mg_lock_project(const char *project, int wait_timeout_ms,
 							const char *function);
 extern void mg_lock_check_context(const char *function);
+extern void mg_lock_project_session(const char *project, int wait_timeout_ms,
+									const char *function);
+extern void mg_lock_release_session(const char *project);
 extern void mg_lock_mark_migration(bool running);
 extern bool mg_lock_holder(const char *project, MgLockHolder *holder);
 extern void mg_lock_probe_start(int lock_timeout_ms);

@@ -1268,12 +1268,24 @@ level_is_logged(int elevel, int min_level)
 	return elevel >= min_level;
 }
 
-/* log_min_messages' name for a level below LOG, or "info" */
+/* log_min_messages' name for a level */
 static const char *
 level_name(int elevel)
 {
 	switch (elevel)
 	{
+		case NOTICE:
+			return "notice";
+		case WARNING:
+			return "warning";
+		case ERROR:
+			return "error";
+		case LOG:
+			return "log";
+		case FATAL:
+			return "fatal";
+		case PANIC:
+			return "panic";
 		case DEBUG5:
 			return "debug5";
 		case DEBUG4:
@@ -1324,6 +1336,20 @@ mg_mask_messages_end(int nestlevel)
 {
 	AtEOXact_GUC(false, nestlevel);
 	forcing = false;
+}
+
+/*
+ * The log_min_messages the server log really uses, by name: the setting
+ * mg_mask_messages_begin lowered, while it is lowered.  For the top-level
+ * runner's worker (toplevel.c), which takes on this backend's settings,
+ * so that its messages reach the server log as this backend's would.
+ */
+const char *
+mg_mask_log_min_messages(void)
+{
+	if (forcing && log_min_messages == forced_level)
+		return level_name(real_level);
+	return level_name(log_min_messages);
 }
 
 /*

@@ -61,6 +61,13 @@ extern int	mg_mask_messages_begin(void);
 extern void mg_mask_messages_end(int nestlevel);
 
 /*
+ * The log_min_messages the server log really uses, by name, while
+ * mg_mask_messages_begin has lowered it (and otherwise too): for a
+ * background worker that takes on this backend's settings.
+ */
+extern const char *mg_mask_log_min_messages(void);
+
+/*
  * If the statement the client sent holds a secret, point
  * debug_query_string and pg_stat_activity's query text at a masked copy.
  * For the start of every SQL-callable function.

@@ -46,6 +46,10 @@
 #define ERRCODE_MG_NO_REVISIONS		MAKE_SQLSTATE('M','G','0','2','5')
 #define ERRCODE_MG_FAILURE_NOT_RECORDED	MAKE_SQLSTATE('M','G','0','2','6')
 #define ERRCODE_MG_LINT					MAKE_SQLSTATE('M','G','0','3','0')
+#define ERRCODE_MG_RUN_IN_TRANSACTION	MAKE_SQLSTATE('M','G','0','3','1')
+#define ERRCODE_MG_STATE_CHANGED		MAKE_SQLSTATE('M','G','0','3','2')
+#define ERRCODE_MG_WORKER_UNAVAILABLE	MAKE_SQLSTATE('M','G','0','3','6')
+#define ERRCODE_MG_WORKER_FAILED		MAKE_SQLSTATE('M','G','0','3','7')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128

@@ -250,6 +250,28 @@ mg_registry_mark_clean(const MgState *state)
 }
 
 /*
+ * Is revision of project applied, as the applied set says now?  One index
+ * lookup, for an operation that holds the migration lock and checks a
+ * revision it planned earlier (run.c).
+ */
+bool
+mg_registry_is_applied(const char *project, const char *revision)
+{
+	MgOwnerScope scope;
+	Datum		key[2];
+	bool		applied;
+
+	key[0] = CStringGetTextDatum(project);
+	key[1] = CStringGetTextDatum(revision);
+	mg_owner_begin(&scope);
+	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
+	Assert(SPI_processed == 1);
+	applied = mg_result_text(0, 6) != NULL;
+	mg_owner_end(&scope);
+	return applied;
+}
+
+/*
  * Record the n revisions an upgrade to target applied for role, with their
  * history rows: two statements, however many revisions.
  */

@@ -47,6 +47,7 @@ extern bool mg_registry_is_clean(const char *project);
 extern MgState *mg_registry_load(const char *project);
 extern void mg_registry_load_scripts(MgState *state, const int *nodes, int n);
 extern void mg_registry_mark_clean(const MgState *state);
+extern bool mg_registry_is_applied(const char *project, const char *revision);
 /* A revision an upgrade applied or a downgrade reverted, to be recorded. */
 typedef struct MgAppliedRecord
 {

@@ -302,6 +302,8 @@ mg_script_refuse_non_transactional(const MgScript *script, const char *function)
 			 errmsg("%s cannot run inside %s", script->nontx_name, function),
 			 errdetail("%s runs every revision in one transaction, and %s cannot run in a transaction block.",
 					   function, script->nontx_name),
+			 strcmp(function, "migrate_downgrade") == 0 ?
+			 errhint("Revert with the per-revision runner CALL migrate_run(target), which runs such statements at top level.") :
 			 errhint("Put the statement in a revision of its own and apply it with the per-revision runner CALL migrate_run(), which runs such statements at top level.")));
 }
 
@@ -575,6 +577,24 @@ mg_script_error_position(const char *revision, bool down, int sqlerrcode,
 	*statement = last_error.statement;
 	*line = last_error.line;
 	return true;
+}
+
+/*
+ * Keep the position of an error of revision's script (its down script
+ * when down) that was raised elsewhere, for mg_script_error_position: the
+ * top-level runner's worker (toplevel.c) raised it in its own process and
+ * sent its statement number and line along.
+ */
+void
+mg_script_note_error(const char *revision, bool down, int sqlerrcode,
+					 int statement, int line)
+{
+	last_error.valid = true;
+	strlcpy(last_error.revision, revision, sizeof(last_error.revision));
+	last_error.down = down;
+	last_error.sqlerrcode = sqlerrcode;
+	last_error.statement = statement;
+	last_error.line = line;
 }
 
 /*

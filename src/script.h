@@ -66,6 +66,8 @@ extern void mg_script_context_push(MgScriptErrorContext *ctx, const MgScript *sc
 extern void mg_script_context_statement(MgScriptErrorContext *ctx, int index);
 extern void mg_script_context_pop(MgScriptErrorContext *ctx);
 extern void mg_script_forget_error(void);
+extern void mg_script_note_error(const char *revision, bool down, int sqlerrcode,
+								 int statement, int line);
 extern bool mg_script_error_position(const char *revision, bool down, int sqlerrcode,
 									 int *statement, int *line);
 

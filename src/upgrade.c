@@ -28,6 +28,12 @@
  *    caller's transaction, so nothing is half-done and no "dirty" state
  *    exists to clear.
  *
+ * Steps 3 and 4 are shared with CALL migrate_run (run.c), which plans
+ * the same way (mg_plan, mg_upgrade_prepare) but commits each revision on
+ * its own.  One transaction holds the locks of every revision it applies:
+ * when that exhausts the lock table (max_locks_per_transaction), the error
+ * points to migrate_run.
+ *
  * From step 2 on, a failure is also recorded in the history by a
  * transaction of its own (failure.c), after the upgrade's subtransaction
  * has been rolled back.
@@ -71,7 +77,7 @@ static void upgrade(void *arg);
 static void raise_first_error(UpgradeCall *call, List *problems);
 static List *apply_plan(UpgradeCall *call, MgState *state, int *plan, int nplan,
 						MgScript **scripts);
-static bool fully_applied(const MgState *state);
+static void rethrow_with_run_hint(MemoryContext context) pg_attribute_noreturn();
 
 /*
  * Upgrade project to target; return the steps as a List of MgStep.
@@ -118,6 +124,7 @@ upgrade(void *arg)
 	int		   *plan;
 	int			nplan;
 	MgScript  **scripts;
+	MemoryContext oldcontext = CurrentMemoryContext;
 	int			i;
 
 	if (!call->dry_run)
@@ -138,32 +145,12 @@ upgrade(void *arg)
 	plan = mg_plan(state, target, &nplan);
 	if (nplan == 0)
 	{
-		if (!call->dry_run && fully_applied(state))
+		if (!call->dry_run && mg_fully_applied(state))
 			mg_registry_mark_clean(state);
 		return;
 	}
 
-	/* parse every pending script before running any */
-	mg_registry_load_scripts(state, plan, nplan);
-	scripts = palloc(sizeof(MgScript *) * nplan);
-	for (i = 0; i < nplan; i++)
-	{
-		MgRevision *rev = &state->revisions[plan[i]];
-
-		call->failure.revision = rev->id;
-		scripts[i] = mg_script_parse(project, rev->id, rev->up, false);
-		if (rev->nontransactional)
-			ereport(ERROR,
-					(errcode(ERRCODE_MG_NON_TRANSACTIONAL),
-					 errmsg("revision \"%s\" is marked non-transactional and cannot run inside migrate_upgrade", rev->id),
-					 errdetail("Its file asks for it to run outside a transaction (transaction:false); migrate_upgrade runs every revision in one transaction."),
-					 errhint("Apply it with the per-revision runner CALL migrate_run(), which runs such revisions at top level.")));
-		mg_script_refuse_non_transactional(scripts[i], "migrate_upgrade");
-	}
-	call->failure.revision = NULL;
-
-	/* review them against the catalog as pg_migrate.lint says (lint.c) */
-	mg_lint_pending(scripts, nplan);
+	scripts = mg_upgrade_prepare(state, plan, nplan, &call->failure, true);
 
 	if (call->dry_run)
 	{
@@ -172,10 +159,57 @@ upgrade(void *arg)
 		return;
 	}
 
-	call->steps = apply_plan(call, state, plan, nplan, scripts);
+	PG_TRY();
+	{
+		call->steps = apply_plan(call, state, plan, nplan, scripts);
+	}
+	PG_CATCH();
+	{
+		rethrow_with_run_hint(oldcontext);
+	}
+	PG_END_TRY();
 
-	if (fully_applied(state))
+	if (mg_fully_applied(state))
 		mg_registry_mark_clean(state);
+}
+
+/*
+ * Parse every pending script of plan (nplan nodes of state) before running
+ * any, then review them against the catalog as pg_migrate.lint says
+ * (lint.c); return the parsed scripts in plan order.  in_one_transaction
+ * (migrate_upgrade) refuses a revision marked non-transactional and a
+ * statement that cannot run in a transaction block; CALL migrate_run
+ * (run.c) runs those at top level.  failure->revision names the revision
+ * being parsed while it is.
+ */
+MgScript **
+mg_upgrade_prepare(MgState *state, const int *plan, int nplan,
+				   MgFailure *failure, bool in_one_transaction)
+{
+	MgScript  **scripts = palloc(sizeof(MgScript *) * Max(nplan, 1));
+	int			i;
+
+	mg_registry_load_scripts(state, plan, nplan);
+	for (i = 0; i < nplan; i++)
+	{
+		MgRevision *rev = &state->revisions[plan[i]];
+
+		failure->revision = rev->id;
+		scripts[i] = mg_script_parse(state->project, rev->id, rev->up, false);
+		if (!in_one_transaction)
+			continue;
+		if (rev->nontransactional)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_NON_TRANSACTIONAL),
+					 errmsg("revision \"%s\" is marked non-transactional and cannot run inside migrate_upgrade", rev->id),
+					 errdetail("Its file asks for it to run outside a transaction (transaction:false); migrate_upgrade runs every revision in one transaction."),
+					 errhint("Apply it with the per-revision runner CALL migrate_run(), which runs such revisions at top level.")));
+		mg_script_refuse_non_transactional(scripts[i], "migrate_upgrade");
+	}
+	failure->revision = NULL;
+
+	mg_lint_pending(scripts, nplan, !in_one_transaction);
+	return scripts;
 }
 
 /*
@@ -250,9 +284,32 @@ apply_plan(UpgradeCall *call, MgState *state, int *plan, int nplan,
 	return steps;
 }
 
+/*
+ * Re-throw the error being handled (in a PG_CATCH), copied into context.
+ * When the server ran out of shared memory (SQLSTATE 53200), which is what
+ * the lock table does when one transaction locks the objects of too many
+ * revisions (max_locks_per_transaction), the hint also points to CALL
+ * migrate_run, whose transactions hold one revision's locks each.
+ */
+static void
+rethrow_with_run_hint(MemoryContext context)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(context);
+	edata = CopyErrorData();
+	if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY)
+		PG_RE_THROW();
+	FlushErrorState();
+	edata->hint = psprintf("%s%sOr apply the revisions with CALL migrate_run(), which commits each revision in a transaction of its own.",
+						   edata->hint ? edata->hint : "",
+						   edata->hint ? "  " : "");
+	ReThrowError(edata);
+}
+
 /* Every registered revision applied, under a single head? */
-static bool
-fully_applied(const MgState *state)
+bool
+mg_fully_applied(const MgState *state)
 {
 	int		   *heads;
 	int			i;

@@ -106,7 +106,7 @@ sub json_ok
 	is($err, '', '--help prints nothing on stderr');
 	for my $word (
 		qw(sync up down plan status check history validate stamp
-		--dir --layout --project --dry-run --limit --json --quiet
+		--dir --layout --project --dry-run --per-revision --limit --json --quiet
 		--dbname --host --port --username --connect-retries
 		--connect-timeout SIGINT SIGTERM 130 143 ****))
 	{
@@ -132,6 +132,8 @@ client_is(2, '--limit on another command', '--limit', '5', 'status');
 client_is(2, 'a bad --connect-retries', '--connect-retries', 'many', 'status');
 client_is(2, '--dir on history', '--dir', '/tmp', 'history');
 client_is(2, 'an unknown layout', '--layout', 'liquibase', 'sync', '/tmp');
+client_is(2, '--per-revision on down', '--per-revision', 'down', 'base');
+client_is(2, '--per-revision with --dry-run', '--per-revision', '--dry-run', 'up');
 {
 	my ($out, $err) = client_is(2, 'unknown command', 'frobnicate');
 	like($err, qr/pg_migrate: error: unknown command "frobnicate"/, 'says which command');
@@ -346,6 +348,46 @@ for my $cmd ([ 'status' ], [ 'check' ], [ 'history' ], [ 'validate' ],
 	my $doc = json_ok($out, 'failed migration');
 	is($doc->{error}{sqlstate}, '42P01', '"error" has the statement\'s SQLSTATE');
 	is($doc->{exit_code}, 1, '"exit_code" is 1');
+}
+
+# --per-revision: CALL migrate_run, each revision committed on its own; a
+# failure keeps the revisions before it, and the next "up" goes on
+{
+	my $db = new_db('per_revision');
+	my $dir = write_folder(
+		"$base/per_revision",
+		[ '0001_users',  'CREATE TABLE users (id bigint PRIMARY KEY);', 'DROP TABLE users;' ],
+		[ '0002_broken', "CREATE TABLE orders (id bigint);\nINSERT INTO nosuch VALUES (1);" ],
+		[ '0003_names',  'CREATE TABLE names (id int);' ]);
+	my ($out, $err) = client_is(1, '--per-revision, failing at the 2nd', '-d', $db,
+		'up', '--per-revision', '--dir', $dir);
+	like($err, qr/^${ts}ERROR:  42P01: relation "nosuch" does not exist$/m,
+		'the statement\'s own error and SQLSTATE');
+	like($err, qr/^${ts}NOTICE:  applying 0001_users \(1\/3\)$/m, 'progress NOTICEs');
+	is($node->safe_psql($db, 'SELECT string_agg(revision, \' \') FROM migrate.applied'),
+		'0001_users', 'the revision before the failure stays applied');
+	is($node->safe_psql($db, "SELECT to_regclass('orders') IS NULL"),
+		't', 'nothing of the failed revision is left');
+
+	write_folder("$base/per_revision",
+		[ '0002_broken', "CREATE TABLE orders (id bigint);\nINSERT INTO orders VALUES (1);" ]);
+	($out, $err) = client_is(0, '--per-revision, fixed', '-d', $db, '--json',
+		'up', '--per-revision', '--dir', $dir);
+	my $doc = json_ok($out, '--per-revision');
+	is($doc->{per_revision}, JSON::PP::true, '"per_revision" is true');
+	is(join(' ', map { "$_->{revision} $_->{action}" } @{ $doc->{steps} }),
+		'0002_broken applied 0003_names applied', '"steps" are the revisions applied');
+	($out, $err) = client_is(0, '--per-revision at head', '-d', $db,
+		'up', '--per-revision');
+	like($out, qr/nothing to do: already at head/, 'nothing to do');
+
+	# "up" never goes down, whichever function applies
+	($out, $err) = client_is(0, '--per-revision to a revision below the head',
+		'-d', $db, 'up', '--per-revision', '0001_users');
+	is($node->safe_psql($db, 'SELECT count(*) FROM migrate.applied'),
+		'3', 'nothing reverted');
+	($out, $err) = client_is(2, '--per-revision to base', '-d', $db,
+		'up', '--per-revision', 'base');
 }
 
 # drift: an applied file edited; sync says so, validate and check fail
@@ -599,10 +641,10 @@ for my $sig ([ 'INT', 130 ], [ 'TERM', 143 ])
 
 # Each fixture folder loads (every revision registered, with the hash the
 # reader gives) and upgrades.  A revision marked non-transactional
-# (CREATE INDEX CONCURRENTLY) cannot run inside migrate_upgrade (MG012;
-# the per-revision runner migrate_run, which will, is not there yet), so
-# for a folder that has one, up to head is refused before anything runs,
-# and the plan and the upgrade go as far as the revision before it.
+# (CREATE INDEX CONCURRENTLY) cannot run inside migrate_upgrade (MG012), so
+# for a folder that has one, "plan" to head is refused, and "up" applies
+# with CALL migrate_run instead, each revision in a transaction of its own
+# and that one at top level.
 for my $tool (qw(dbmate golang-migrate flyway diesel sqlx pg_migrate))
 {
 	my $folder = "$fixtures/$tool";
@@ -641,26 +683,19 @@ for my $tool (qw(dbmate golang-migrate flyway diesel sqlx pg_migrate))
 		else
 		{
 			my $nontx = $revs[$first_nontx]{id};
-			($out, $err) = client_is(1, "$tool: up to head", '-d', $db, 'up', '--dir', $folder);
+			($out, $err) = client_is(1, "$tool: plan to head", '-d', $db, 'plan');
 			like($err, qr/MG012: revision "\Q$nontx\E" is marked non-transactional/,
 				"$tool: refused for its non-transactional revision");
+			($out, $err) = client_is(0, "$tool: up to head", '-d', $db, 'up', '--dir', $folder);
+			like($err, qr/applying each revision in a transaction of its own \(CALL migrate_run\)/,
+				"$tool: up says it applies per revision");
+			like($err, qr/NOTICE:  applying \Q$nontx\E \(\d+\/\d+\) at top level/,
+				"$tool: the non-transactional revision runs at top level");
+			like($out, qr/^applied ${\ scalar @revs} revisions, each in a transaction of its own/m,
+				"$tool: up says what it applied");
 			is($node->safe_psql($db, 'SELECT count(*) FROM migrate.applied'),
-				'0', "$tool: before running anything");
-		  SKIP:
-			{
-				skip "$tool: its first revision is non-transactional", 4
-				  if $first_nontx == 0;
-				my $before = $revs[ $first_nontx - 1 ]{id};
-
-				($out, $err) = client_is(0, "$tool: plan to the revision before it",
-					'-d', $db, 'plan', $before);
-				is(scalar(() = $out =~ /^\S+\s+pending\b/mg),
-					$first_nontx, "$tool: plan lists the revisions up to it");
-				client_is(0, "$tool: up to the revision before it", '-d', $db,
-					'up', $before);
-				is($node->safe_psql($db, 'SELECT count(*) FROM migrate.applied'),
-					$first_nontx, "$tool: the revisions before it applied");
-			}
+				scalar @revs, "$tool: every revision applied");
+			client_is(0, "$tool: check", '-d', $db, 'check');
 		}
 	}
 }
