@@ -105,10 +105,10 @@
  * not be cleaned up (the drop timed out, the worker was terminated, the
  * server crashed).  A drop that fails there fails the statement with the
  * drop's own SQLSTATE, so that a lock timeout is retried like any other.
- * The migration lock keeps other pg_migrate runs away; an index that
- * someone builds by hand on the same table at the same moment is INVALID
- * while it builds, and would be taken for the failed build's (its drop
- * then waits for that build, and times out).
+ * The migration lock keeps other pg_migrate runs away; an unnamed index
+ * that someone builds by hand on the same table at the same moment is
+ * INVALID while it builds, and would be taken for the failed unnamed
+ * build's (its drop then waits for that build, and times out).
  *
  * Worker failures.  No free worker slot (max_worker_processes) or no
  * dynamic shared memory segment left: MG036, nothing ran.  A worker that
@@ -928,10 +928,10 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 }
 
 /*
- * After a concurrent build failed: drop every INVALID index of its table
- * (of the database, for REINDEX's leftovers of a whole schema or
- * database) that was not INVALID before it ran, and say so in the
- * error's detail.
+ * After a concurrent build failed: drop the INVALID indexes of its table
+ * that were not INVALID before it ran (the one it names, when it names
+ * one; REINDEX's "_ccnew"/"_ccold" copies, of the whole database for a
+ * schema or database), and say so in the error's detail.
  */
 static void
 clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontext)
@@ -946,7 +946,7 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 
 	StartTransactionCommand();
 	MemoryContextSwitchTo(workcontext);
-	invalid = invalid_indexes(build->relid, build->reindex && !OidIsValid(build->relid));
+	invalid = invalid_indexes(build->relid, build->reindex);
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(workcontext);
 
@@ -957,6 +957,7 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 	{
 		Oid			indexoid = lfirst_oid(lc);
 		char	   *name;
+		char	   *relname;
 		ErrorData  *problem;
 
 		if (list_member_oid(build->before, indexoid))
@@ -964,9 +965,12 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 		StartTransactionCommand();
 		MemoryContextSwitchTo(workcontext);
 		name = index_name(indexoid);
+		relname = get_rel_name(indexoid);
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(workcontext);
-		if (name == NULL)
+		/* a build that names its index left that one, and no other */
+		if (name == NULL || relname == NULL ||
+			(build->idxname != NULL && strcmp(relname, build->idxname) != 0))
 			continue;
 
 		problem = drop_invalid_index(indexoid, stmtcontext);

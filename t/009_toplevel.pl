@@ -161,7 +161,7 @@ my %bench = (stdout => \$bench_out, stderr => \$bench_err);
 	$bench{harness} = IPC::Run::start(
 		[
 			$node->installed_command('pgbench'), '-n', '-c', '4', '-j', '2',
-			'-T', '6', '-f', $bench_script, '-l', "--log-prefix=$logdir/bench",
+			'-T', '8', '-f', $bench_script, '-l', "--log-prefix=$logdir/bench",
 			'-h', $node->host, '-p', $node->port, $db
 		],
 		'<', \undef, '>', \$bench_out, '2>', \$bench_err);
