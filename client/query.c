@@ -48,6 +48,8 @@ static const char *quiet_sqlstate = NULL;
 static bool discard_notices = false;
 
 static void handle_signal(int signo);
+static bool send_statement(const char *what, const char *sql, bool simple,
+						   int nparams, const char *const *params);
 static void notice_receiver(void *arg, const PGresult *res);
 static void report_error(const PGresult *res);
 static void interrupted(const char *what, const PGresult *res, bool sent)
@@ -170,23 +172,8 @@ query_run_probed(const char *what, const char *sql, const char *quiet)
 {
 	PGresult   *res;
 
-	last_sqlstate[0] = '\0';
-	if (got_signal != 0)
-		interrupted(what, NULL, false);
-	if (!PQsendQuery(conn, sql))
-	{
-		char	   *msg = psprintf("could not send %s: %s", what, PQerrorMessage(conn));
-
-		out_message("ERROR", msg);
-		out_set_client_error(msg);
+	if (!send_statement(what, sql, true, 0, NULL))
 		return NULL;
-	}
-	if (got_signal != 0)
-	{
-		char		errbuf[256];
-
-		(void) PQcancel(cancel_handle, errbuf, sizeof(errbuf));
-	}
 	discard_notices = true;
 	quiet_sqlstate = quiet;
 	res = query_wait(what);
@@ -221,10 +208,24 @@ bool
 query_send(const char *what, const char *sql, int nparams,
 		   const char *const *params)
 {
+	return send_statement(what, sql, false, nparams, params);
+}
+
+/*
+ * Send sql, with the simple query protocol (several statements, no
+ * parameters) or the extended one (one statement, nparams text
+ * parameters), closing the race with a signal (see the file header).
+ * True if it was sent, else its error was printed.
+ */
+static bool
+send_statement(const char *what, const char *sql, bool simple, int nparams,
+			   const char *const *params)
+{
 	last_sqlstate[0] = '\0';
 	if (got_signal != 0)
 		interrupted(what, NULL, false);
-	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+	if (simple ? !PQsendQuery(conn, sql) :
+		!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
 	{
 		char	   *msg = psprintf("could not send %s: %s", what, PQerrorMessage(conn));
 
