@@ -417,7 +417,8 @@ probe_plan(const ClientOptions *opts, const char *target, int *status)
 }
 
 /*
- * CALL migrate_run(target): each revision in a transaction of its own,
+ * CALL migrate_run(target, direction => 'up'): each revision in a
+ * transaction of its own,
  * those that cannot run in one at top level; the server's NOTICEs show
  * the progress.  Then print the steps, from the history rows this session
  * wrote (migrate_history), as "up" prints migrate_upgrade's.
@@ -432,7 +433,8 @@ run_per_revision(const ClientOptions *opts, const char *target)
 	int			n;
 	double		ms;
 
-	sql = with_project(opts, "CALL migrate_run($1, ", 2, ")");
+	/* "up" only: never revert what another deploy applied since the plan */
+	sql = with_project(opts, "CALL migrate_run($1, direction => 'up', ", 2, ")");
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	res = query_run("the upgrade", sql, opts->project != NULL ? 2 : 1, params);
 	if (res == NULL)

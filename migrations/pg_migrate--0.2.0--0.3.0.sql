@@ -47,7 +47,7 @@ COMMENT ON FUNCTION migrate.forget_clean() IS
 'trigger: a change to the registry or the applied set means the projects it touched are no longer known to be at head; a change to the registry also forgets the folder a client synced';
 
 -- migrate_sync gains the argument folder.  The roles granted EXECUTE on
--- the old signature keep it on the new one.
+-- the old signature keep it on the new one (at the end of this file).
 CREATE FUNCTION migrate_sync(
     revisions jsonb,
     folder text DEFAULT NULL,
@@ -58,24 +58,6 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_sync(jsonb, text, text) IS
 'registers revisions read from a folder, all or nothing; returns added, unchanged, updated or drifted for each; keeps the client''s folder digest when nothing drifted';
 REVOKE ALL ON FUNCTION migrate_sync(jsonb, text, text) FROM PUBLIC;
-DO $$
-DECLARE
-    grantee text;
-BEGIN
-    FOR grantee IN
-        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
-          FROM pg_catalog.pg_proc p,
-               pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid = 'migrate_sync(jsonb, text)'::pg_catalog.regprocedure
-           AND a.privilege_type = 'EXECUTE'
-           AND a.grantee <> p.proowner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migrate_sync(jsonb, text, text) TO %s',
-                                  grantee);
-    END LOOP;
-END
-$$;
-DROP FUNCTION migrate_sync(jsonb, text);
 
 CREATE FUNCTION migrate_synced_folder(
     project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
@@ -126,8 +108,10 @@ ALTER TABLE migrate.history
     ADD COLUMN statement integer,
     ADD COLUMN line integer;
 
--- migrate_history returns the new columns, after the old ones.
-DROP FUNCTION migrate_history(integer, text);
+-- migrate_history returns the new columns, after the old ones.  The old
+-- function is renamed, not dropped, until its grants are copied (at the
+-- end of this file).
+ALTER FUNCTION migrate_history(integer, text) RENAME TO migrate_history_0_2_0;
 CREATE FUNCTION migrate_history(
     "limit" integer DEFAULT 100,
     project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
@@ -182,9 +166,44 @@ REVOKE ALL ON FUNCTION migrate_lint_revision(text, text) FROM PUBLIC;
 
 CREATE PROCEDURE migrate_run(
     target text DEFAULT 'head',
+    direction text DEFAULT NULL,
     project text DEFAULT pg_catalog.current_setting('pg_migrate.project', true))
 AS 'MODULE_PATHNAME', 'migrate_run'
 LANGUAGE C;
-COMMENT ON PROCEDURE migrate_run(text, text) IS
-'applies or reverts revisions up or down to the target, each in its own transaction, non-transactional ones at top level';
-REVOKE ALL ON PROCEDURE migrate_run(text, text) FROM PUBLIC;
+COMMENT ON PROCEDURE migrate_run(text, text, text) IS
+'applies or reverts revisions up or down to the target (direction up or down only, NULL as the target says), each in its own transaction, non-transactional ones at top level';
+REVOKE ALL ON PROCEDURE migrate_run(text, text, text) FROM PUBLIC;
+
+--
+-- The two functions replaced above: the roles granted EXECUTE on the old
+-- ones (a migrator, a monitoring role) keep it, with its grant option, on
+-- the new ones; then the old ones go.
+--
+DO $$
+DECLARE
+    replaced record;
+    grant_ record;
+BEGIN
+    FOR replaced IN
+        SELECT * FROM (VALUES
+            ('migrate_sync(jsonb, text)', 'migrate_sync(jsonb, text, text)'),
+            ('migrate_history_0_2_0(integer, text)', 'migrate_history(integer, text)')) AS r (old, new)
+    LOOP
+        FOR grant_ IN
+            SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
+                   a.is_grantable
+              FROM pg_catalog.pg_proc p,
+                   pg_catalog.aclexplode(p.proacl) a
+             WHERE p.oid = replaced.old::pg_catalog.regprocedure
+               AND a.privilege_type = 'EXECUTE'
+               AND a.grantee <> p.proowner
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s',
+                                      replaced.new, grant_.grantee,
+                                      CASE WHEN grant_.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+    END LOOP;
+END
+$$;
+DROP FUNCTION migrate_sync(jsonb, text);
+DROP FUNCTION migrate_history_0_2_0(integer, text);

@@ -70,6 +70,30 @@ INSERT INTO updated SELECT '0.2.0', * FROM members;
 DROP EXTENSION pg_migrate;
 CREATE EXTENSION pg_migrate;
 CREATE TEMP TABLE fresh AS SELECT * FROM members;
+DROP EXTENSION pg_migrate;
+
+-- The functions 0.3.0 replaces keep the grants a DBA gave on 0.2.0, grant
+-- option included.
+CREATE ROLE regress_ext_monitor;
+CREATE ROLE regress_ext_deployer;
+CREATE EXTENSION pg_migrate VERSION '0.2.0';
+GRANT EXECUTE ON FUNCTION migrate_history(integer, text) TO regress_ext_monitor;
+GRANT EXECUTE ON FUNCTION migrate_sync(jsonb, text), migrate_history(integer, text)
+  TO regress_ext_deployer WITH GRANT OPTION;
+ALTER EXTENSION pg_migrate UPDATE;
+SELECT r.rolname, f.f AS function,
+       has_function_privilege(r.rolname, f.f, 'EXECUTE') AS execute,
+       has_function_privilege(r.rolname, f.f, 'EXECUTE WITH GRANT OPTION') AS grant_option
+  FROM (VALUES ('regress_ext_monitor'), ('regress_ext_deployer')) r (rolname),
+       (VALUES ('migrate_history(integer, text)'), ('migrate_sync(jsonb, text, text)')) f (f)
+ ORDER BY 1, 2;
+SELECT count(*) AS old_ones_left FROM pg_proc
+ WHERE proname IN ('migrate_history_0_2_0')
+    OR (proname = 'migrate_sync' AND pronargs = 2);
+DROP EXTENSION pg_migrate;
+DROP ROLE regress_ext_monitor;
+DROP ROLE regress_ext_deployer;
+CREATE EXTENSION pg_migrate;
 SELECT count(*) > 0 AS has_members FROM fresh;
 SELECT v."from", d.*
   FROM (VALUES ('0.1.0'), ('0.2.0')) v("from"),

@@ -93,6 +93,20 @@ CALL migrate_run('head');
 SELECT * FROM applied;
 SELECT event, revision, target FROM events WHERE event LIKE '%grade' ORDER BY revision, target;
 
+-- direction: 'up' never reverts (an applied target is a no-op: the
+-- client's "up" relies on it), 'down' never applies; a target that goes
+-- the other way, or another word, is refused before anything
+CALL migrate_run('r2', direction => 'up');
+SELECT * FROM applied;
+CALL migrate_run('base', direction => 'up');
+CALL migrate_run('-1', direction => 'up');
+CALL migrate_run('head', direction => 'down');
+CALL migrate_run('+1', direction => 'down');
+CALL migrate_run('r2', direction => 'sideways');
+CALL migrate_run('r4', direction => 'down');
+SELECT * FROM applied;
+CALL migrate_run('head');
+
 -- a failing down script: the revisions reverted before it stay reverted
 SELECT migrate_register('r4', 'CREATE TABLE run_4 (id int);', 'DROP TABLE run_none;', force => true);
 CALL migrate_run('r2');
@@ -239,7 +253,7 @@ SELECT migrate_register('g2', 'CREATE INDEX CONCURRENTLY run_g_id ON run_g (id);
 SET ROLE regress_run_deployer;
 CALL migrate_run();
 RESET ROLE;
-GRANT EXECUTE ON PROCEDURE migrate_run(text, text) TO regress_run_deployer;
+GRANT EXECUTE ON PROCEDURE migrate_run(text, text, text) TO regress_run_deployer;
 SET ROLE regress_run_deployer;
 CALL migrate_run();
 RESET ROLE;
@@ -250,7 +264,7 @@ SET ROLE regress_run_deployer;
 CALL migrate_run('base');
 RESET ROLE;
 SELECT * FROM applied;
-REVOKE ALL ON PROCEDURE migrate_run(text, text) FROM regress_run_deployer;
+REVOKE ALL ON PROCEDURE migrate_run(text, text, text) FROM regress_run_deployer;
 REVOKE CREATE ON SCHEMA public FROM regress_run_deployer;
 DROP ROLE regress_run_deployer;
 

@@ -179,15 +179,28 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 }
 
 /*
- * CALL migrate_run(target, project): a procedure, connected to SPI without
- * atomicity so that it may commit when its CALL allows (run.c).
+ * CALL migrate_run(target, direction, project): a procedure, connected to
+ * SPI without atomicity so that it may commit when its CALL allows
+ * (run.c).
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
 {
 	const char *target = arg_text(fcinfo, 0, "target");
-	const char *project = arg_project(fcinfo, 1);
+	const char *direction = arg_text_or_null(fcinfo, 1);
+	const char *project = arg_project(fcinfo, 2);
+	MgRunDirection dir = MG_RUN_EITHER;
 	bool		atomic = true;
+
+	if (direction != NULL && strcmp(direction, "up") == 0)
+		dir = MG_RUN_UP;
+	else if (direction != NULL && strcmp(direction, "down") == 0)
+		dir = MG_RUN_DOWN;
+	else if (direction != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_ARGUMENT),
+				 errmsg("invalid direction \"%s\"", direction),
+				 errhint("Pass 'up', 'down', or NULL to go the way the target says.")));
 
 	if (fcinfo->context != NULL && IsA(fcinfo->context, CallContext))
 		atomic = castNode(CallContext, fcinfo->context)->atomic;
@@ -195,7 +208,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	mg_mask_activity();
 	if (SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	mg_run(project, target, atomic);
+	mg_run(project, target, dir, atomic);
 	finish_spi();
 	PG_RETURN_VOID();
 }

@@ -61,6 +61,10 @@
  * Direction.  "head", "heads", "+N" go up.  "base" and "-N" go down, like
  * migrate_downgrade.  A revision id goes up when it, or an ancestor, is
  * pending; otherwise down to it, reverting the applied revisions above it.
+ * direction => 'up' makes an applied revision id a no-op instead (the
+ * client's "up", which must never revert what another deploy applied
+ * since it planned), and refuses base and -N; 'down' refuses head, heads
+ * and +N.
  *
  * The lock.  The run holds the project's migration lock from before
  * planning to its end, across its commits, so it is taken for the session
@@ -108,6 +112,7 @@ typedef struct RunCall
 {
 	const char *project;
 	const char *target;
+	MgRunDirection direction;	/* which way it may go */
 	bool		down;			/* reverting */
 	MgFailure	failure;		/* what is known, should it fail */
 	MgState    *state;			/* NULL when there is nothing to do */
@@ -125,7 +130,11 @@ static bool holds_lock = false;
 static void refuse_atomic(bool atomic);
 static void take_lock(void *arg);
 static void plan_run(void *arg);
-static bool goes_down(MgState *state, const char *target, int **plan, int *nplan);
+static bool goes_down(MgState *state, const char *target,
+					  MgRunDirection direction, int **plan, int *nplan);
+static bool downward_target(const char *target);
+static bool upward_target(const char *target);
+static void check_direction(const char *target, MgRunDirection direction);
 static void run_revision(RunCall *call, int index, MemoryContext revcontext);
 static void check_pending(void *arg);
 static void apply_revision(void *arg);
@@ -140,7 +149,8 @@ static void raise_first_error(RunCall *call, List *problems);
  * the first step that fails, the revisions before it committed.
  */
 void
-mg_run(const char *project, const char *target, bool atomic)
+mg_run(const char *project, const char *target, MgRunDirection direction,
+	   bool atomic)
 {
 	RunCall		call;
 	MemoryContext runcontext;
@@ -150,6 +160,7 @@ mg_run(const char *project, const char *target, bool atomic)
 
 	/* refusals before the call begins are not failures to record */
 	refuse_atomic(atomic);
+	check_direction(target, direction);
 	mg_lock_check_context("migrate_run");
 
 	runcontext = AllocSetContextCreate(PortalContext, "pg_migrate run context",
@@ -161,8 +172,8 @@ mg_run(const char *project, const char *target, bool atomic)
 	memset(&call, 0, sizeof(call));
 	call.project = pstrdup(project);
 	call.target = pstrdup(target);
-	mg_failure_begin(&call.failure,
-					 !(strcmp(target, "base") == 0 || target[0] == '-'),
+	call.direction = direction;
+	mg_failure_begin(&call.failure, !downward_target(target),
 					 call.project, call.target);
 	call.failure.function = "migrate_run";
 
@@ -241,7 +252,8 @@ plan_run(void *arg)
 
 	state = mg_registry_load(call->project);
 	raise_first_error(call, mg_validate_applied(state));
-	call->down = goes_down(state, call->target, &call->plan, &call->nplan);
+	call->down = goes_down(state, call->target, call->direction,
+						   &call->plan, &call->nplan);
 	call->failure.event = call->down ? "downgrade failed" : "upgrade failed";
 	call->state = state;
 	if (call->nplan == 0)
@@ -278,18 +290,20 @@ plan_run(void *arg)
 /*
  * Decide the direction of a run of state to target, and make its plan:
  * return true and the downgrade plan when it goes down, else false and the
- * upgrade plan.  Raises an error when the graph or the target make a plan
- * impossible.
+ * upgrade plan.  direction has been checked against the target
+ * (check_direction); MG_RUN_UP makes an applied target a no-op instead of
+ * a downgrade to it.  Raises an error when the graph or the target make a
+ * plan impossible.
  */
 static bool
-goes_down(MgState *state, const char *target, int **plan, int *nplan)
+goes_down(MgState *state, const char *target, MgRunDirection direction,
+		  int **plan, int *nplan)
 {
-	if (strcmp(target, "base") != 0 && target[0] != '-')
+	if (!downward_target(target) && direction != MG_RUN_DOWN)
 	{
 		/* mg_plan validates the graph */
 		*plan = mg_plan(state, target, nplan);
-		if (*nplan > 0 || strcmp(target, "head") == 0 ||
-			strcmp(target, "heads") == 0 || target[0] == '+')
+		if (*nplan > 0 || upward_target(target) || direction == MG_RUN_UP)
 			return false;
 	}
 	else
@@ -297,6 +311,40 @@ goes_down(MgState *state, const char *target, int **plan, int *nplan)
 
 	*plan = mg_plan_downgrade(state, target, nplan);
 	return true;
+}
+
+/* base and -N only go down. */
+static bool
+downward_target(const char *target)
+{
+	return strcmp(target, "base") == 0 || target[0] == '-';
+}
+
+/* head, heads and +N only go up. */
+static bool
+upward_target(const char *target)
+{
+	return strcmp(target, "head") == 0 || strcmp(target, "heads") == 0 ||
+		target[0] == '+';
+}
+
+/*
+ * Refuse a direction the target cannot go, before the run begins: "up"
+ * with base or -N, "down" with head, heads or +N.
+ */
+static void
+check_direction(const char *target, MgRunDirection direction)
+{
+	if (direction == MG_RUN_UP && downward_target(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_TARGET),
+				 errmsg("target \"%s\" goes down, and the direction asked for is up", target),
+				 errhint("Leave direction out, or pass 'down', to revert.")));
+	if (direction == MG_RUN_DOWN && upward_target(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_TARGET),
+				 errmsg("target \"%s\" goes up, and the direction asked for is down", target),
+				 errhint("Leave direction out, or pass 'up', to apply.")));
 }
 
 /*
