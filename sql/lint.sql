@@ -367,6 +367,10 @@ SELECT count(*) AS fresh FROM pg_class WHERE relname = 'fresh';
 -- the refused call is kept in the history as a failed upgrade (the dry run
 -- is not)
 SELECT event, sqlstate, message FROM migrate_history() WHERE event = 'upgrade failed';
+-- CALL migrate_run commits each revision: 0004 validates after 0003's lock
+-- is gone, so only 0002's finding stops it
+CALL migrate_run();
+SELECT count(*) AS applied FROM migrate.applied;
 SET pg_migrate.lint = warn;
 SELECT revision, action FROM migrate_upgrade(dry_run => true);
 -- 0001 to 0003 now, 0004 in a later upgrade: only 0002's finding is left

@@ -424,10 +424,10 @@ mg_lint_finding_counts(const MgLintFinding *finding)
 }
 
 /*
- * Review the n pending scripts of an upgrade, in order, as one transaction,
- * and do what pg_migrate.lint says: nothing (off), a NOTICE per warning or
- * error finding (warn), or refuse before anything runs when there is any
- * (error).  Info findings are not reported here.  top_level: the scripts
+ * Review the n pending scripts of an upgrade, in order, as one transaction
+ * (as one transaction each, for migrate_run), and do what pg_migrate.lint
+ * says: nothing (off), a NOTICE per warning or error finding (warn), or
+ * refuse before anything runs when there is any (error).  Info findings are not reported here.  top_level: the scripts
  * are applied by CALL migrate_run, which runs a statement that cannot run
  * in a transaction block at top level, so that is no finding.
  */
@@ -446,7 +446,15 @@ mg_lint_pending(MgScript **scripts, int n, bool top_level)
 
 	lint = mg_lint_begin();
 	for (i = 0; i < n; i++)
+	{
+		/*
+		 * migrate_run commits each revision: the locks of one are gone
+		 * when the next runs (what it created stays new to the review)
+		 */
+		if (top_level)
+			lint->held = NIL;
 		findings = list_concat(findings, mg_lint_script(lint, scripts[i], top_level));
+	}
 
 	initStringInfo(&detail);
 	foreach(lc, findings)
