@@ -139,7 +139,7 @@ typedef struct SyncResult
 typedef struct Folder
 {
 	MgFolderFiles *files;		/* as read */
-	char	   *key;			/* its digest, with what else decides how it
+	char	   *key;			/* its fingerprint, with what else decides how it
 								 * is read (sync.c) */
 	/* when parsed */
 	MgFileSet  *set;

@@ -635,9 +635,10 @@ cmd_validate(const ClientOptions *opts)
 }
 
 /*
- * check: one line.  "ok: ..." and exit 0 when the applied heads are the
- * registry heads, nothing is pending, nothing drifted and validation finds
- * no error; otherwise "not ok: " and the first of those that fails, exit 1.
+ * check: migrate_check(), in one line: its "ok: ..." and exit 0; otherwise
+ * "not ok: " and the message of its error, which counts every problem
+ * (the whole error, detail and hint, went to stderr), exit 1 (2 for a bad
+ * project name).
  */
 static int
 cmd_check(const ClientOptions *opts)

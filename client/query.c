@@ -222,6 +222,9 @@ send_statement(const char *what, const char *sql, bool simple, int nparams,
 			   const char *const *params)
 {
 	last_sqlstate[0] = '\0';
+	if (last_message != NULL)
+		pg_free(last_message);
+	last_message = NULL;
 	if (got_signal != 0)
 		interrupted(what, NULL, false);
 	if (simple ? !PQsendQuery(conn, sql) :

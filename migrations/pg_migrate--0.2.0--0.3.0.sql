@@ -8,8 +8,8 @@
 
 --
 -- The client program's no-op deploy: after a sync that leaves the registry
--- holding exactly the folder it read, the client records a digest of that
--- folder; the next deploy with the same files finds it and need not parse,
+-- holding exactly the folder it read, the client records a fingerprint of
+-- that folder; the next deploy with the same files finds it and need not parse,
 -- hash or compare anything.  Any change to a project's registered
 -- revisions forgets it (forget_clean, now also clearing synced_folder when
 -- migrate.revision changes).
@@ -56,7 +56,7 @@ RETURNS TABLE (revision text, action text)
 AS 'MODULE_PATHNAME', 'migrate_sync'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_sync(jsonb, text, text) IS
-'registers revisions read from a folder, all or nothing; returns added, unchanged, updated or drifted for each; keeps the client''s folder digest when nothing drifted';
+'registers revisions read from a folder, all or nothing; returns added, unchanged, updated or drifted for each; keeps the client''s folder fingerprint when nothing drifted';
 REVOKE ALL ON FUNCTION migrate_sync(jsonb, text, text) FROM PUBLIC;
 
 CREATE FUNCTION migrate_synced_folder(
@@ -65,7 +65,7 @@ RETURNS TABLE (folder text, revisions integer)
 AS 'MODULE_PATHNAME', 'migrate_synced_folder'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate_synced_folder(text) IS
-'the digest of the folder a client last synced in full, NULL once the registry changed; and how many revisions are registered';
+'the fingerprint of the folder a client last synced in full, NULL once the registry changed; and how many revisions are registered';
 REVOKE ALL ON FUNCTION migrate_synced_folder(text) FROM PUBLIC;
 
 --

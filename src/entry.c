@@ -670,6 +670,7 @@ migrate_lint(PG_FUNCTION_ARGS)
 	const char *sql = arg_text(fcinfo, 0, "sql");
 	bool		nontransactional = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
 
+	mg_mask_activity();
 	InitMaterializedSRF(fcinfo, 0);
 	put_findings(fcinfo, mg_lint_review(mg_resolve_project(NULL), "(script)", sql,
 										nontransactional));

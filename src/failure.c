@@ -41,7 +41,10 @@
  * for it on its latch, at most FAILURE_WAIT_MS, and says in a WARNING when
  * the row could not be written or confirmed.  The segment is pinned until
  * the worker has mapped it, so a backend that is terminated while waiting
- * does not take the row with it: the worker still writes it.
+ * does not take the row with it: the worker still writes it, unless the
+ * history table stays locked past the worker's own lock_timeout (below),
+ * in which case the row is lost and, its backend gone, nobody is told
+ * but the server log.
  *
  * What the worker can block on.  Only locks: RowExclusiveLock on
  * migrate.history, its index and sequence, which nothing conflicts with
@@ -278,7 +281,7 @@ mg_failure_record(const MgFailure *failure, const ErrorData *edata)
 		ereport(WARNING,
 				(errcode(ERRCODE_MG_FAILURE_NOT_RECORDED),
 				 errmsg("the failure of %s was not recorded in the history", failure->function),
-				 errdetail("Recording it failed: %s", problem->message)));
+				 errdetail("Recording it failed: %s.", problem->message)));
 	RESUME_INTERRUPTS();
 	FreeErrorData(problem);
 }

@@ -1268,18 +1268,27 @@ resolve_index(LintStmt *st, RangeVar *rv, LOCKMODE mode)
 /*
  * Fill in rel from the catalog for relid: its name, estimated rows and
  * size, and whether it is large.  Own temporary tables are private and
- * never large.
+ * never large.  A relation dropped since relid was looked up is left
+ * without relid, as a new one.
  */
 static void
 measure(LintRel *rel, Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
+	char	   *relname = get_rel_name(relid);
+	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
 
-	rel->relid = relid;
-	rel->name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-										   get_rel_name(relid));
 	rel->rows = -1;
 	rel->size = -1;
+	if (relname == NULL || nspname == NULL)
+	{
+		/* dropped since it was looked up (no lock is held): as if new */
+		rel->relid = InvalidOid;
+		rel->name = pstrdup("(a relation dropped meanwhile)");
+		return;
+	}
+	rel->relid = relid;
+	rel->name = quote_qualified_identifier(nspname, relname);
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		return;
 

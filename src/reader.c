@@ -2943,6 +2943,7 @@ hash_failed(pg_cryptohash_ctx *ctx)
 #endif
 }
 
+/* Add len bytes of data to a SHA-256 under way; a failure is an error. */
 static void
 digest_bytes(pg_cryptohash_ctx *ctx, const void *data, size_t len)
 {

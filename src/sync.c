@@ -36,11 +36,11 @@
  * MgSynced, one per revision, saying what happened to it.
  *
  * folder, when not NULL, is the client program's description of the
- * folder it read (a digest of its files; the server does not look inside).
- * The client passes it when the registry, once revs are in, holds exactly
- * that folder's revisions; it is kept unless a revision drifted, and the
- * client's next no-op deploy finds it with migrate_synced_folder() and
- * need not parse or compare anything.  Any later change to the project's
+ * folder it read (a fingerprint of its files; the server does not look
+ * inside).  The client passes it when the registry, once revs are in,
+ * holds exactly that folder's revisions; it is kept unless a revision
+ * drifted, and the client's next no-op deploy finds it with
+ * migrate_synced_folder() and need not parse or compare anything.  Any later change to the project's
  * registered revisions forgets it (the trigger migrate.forget_clean).
  */
 List *

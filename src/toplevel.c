@@ -327,7 +327,7 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 				(errcode(ERRCODE_MG_WORKER_FAILED),
 				 errmsg("the background worker to run revision \"%s\" at top level stopped before it started its work",
 						script->revision),
-				 got.edata ? errdetail("It failed: %s", got.edata->message) :
+				 got.edata ? errdetail("It failed: %s.", got.edata->message) :
 				 errdetail("It reported nothing."),
 				 errhint("See the server log.")));
 
