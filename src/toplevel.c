@@ -248,7 +248,7 @@ static void clean_failed_build(IndexBuild *build, ErrorData *edata,
 							   MemoryContext stmtcontext);
 static List *invalid_indexes(Oid relid, bool leftovers_only);
 static bool is_reindex_leftover(const char *relname);
-static char *index_name(Oid indexoid);
+static char *index_name(Oid indexoid, char **relname);
 static ErrorData *drop_invalid_index(Oid indexoid, MemoryContext stmtcontext);
 static ErrorData *recover(MemoryContext context);
 static void send_error(ErrorData *edata, int statement, int line) pg_attribute_noreturn();
@@ -902,11 +902,7 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 		char	   *name;
 		ErrorData  *problem;
 
-		StartTransactionCommand();
-		MemoryContextSwitchTo(workcontext);
-		name = index_name(indexoid);
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(workcontext);
+		name = index_name(indexoid, NULL);
 		if (name == NULL)
 			continue;
 		ereport(NOTICE,
@@ -962,12 +958,7 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 
 		if (list_member_oid(build->before, indexoid))
 			continue;
-		StartTransactionCommand();
-		MemoryContextSwitchTo(workcontext);
-		name = index_name(indexoid);
-		relname = get_rel_name(indexoid);
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(workcontext);
+		name = index_name(indexoid, &relname);
 		/* a build that names its index left that one, and no other */
 		if (name == NULL || relname == NULL ||
 			(build->idxname != NULL && strcmp(relname, build->idxname) != 0))
@@ -1040,19 +1031,32 @@ is_reindex_leftover(const char *relname)
 			(strncmp(p - 6, "_ccnew", 6) == 0 || strncmp(p - 6, "_ccold", 6) == 0));
 }
 
-/* The index's qualified, quoted name, or NULL when it is gone. */
+/*
+ * The index's qualified, quoted name, or NULL when it is gone, looked up in
+ * a transaction of its own (the worker is between statements); *relname,
+ * when relname is not NULL, gets its bare name (NULL when it is gone).  The
+ * names are allocated in the caller's memory context.
+ */
 static char *
-index_name(Oid indexoid)
+index_name(Oid indexoid, char **relname)
 {
-	char	   *relname = get_rel_name(indexoid);
-	char	   *nspname;
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *bare;
+	char	   *nspname = NULL;
+	char	   *name = NULL;
 
-	if (relname == NULL)
-		return NULL;
-	nspname = get_namespace_name(get_rel_namespace(indexoid));
-	if (nspname == NULL)
-		return NULL;
-	return quote_qualified_identifier(nspname, relname);
+	StartTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	bare = get_rel_name(indexoid);
+	if (bare != NULL)
+		nspname = get_namespace_name(get_rel_namespace(indexoid));
+	if (nspname != NULL)
+		name = quote_qualified_identifier(nspname, bare);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	if (relname != NULL)
+		*relname = name != NULL ? bare : NULL;
+	return name;
 }
 
 /*
@@ -1068,11 +1072,7 @@ drop_invalid_index(Oid indexoid, MemoryContext stmtcontext)
 	char	   *name;
 	char	   *sql;
 
-	StartTransactionCommand();
-	MemoryContextSwitchTo(workcontext);
-	name = index_name(indexoid);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(workcontext);
+	name = index_name(indexoid, NULL);
 	if (name == NULL)
 		return NULL;
 
