@@ -50,6 +50,7 @@
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
@@ -91,6 +92,7 @@ static void wait_in_queue(void *arg);
 static void describe_backend(int pid, MgLockHolder *holder);
 static void describe_object(StringInfo buf, const LOCKTAG *tag);
 static void probe_handler(void);
+static void probe_exit(int code, Datum arg);
 
 /* The advisory lock tag of project's migration lock in this database */
 static void
@@ -340,6 +342,7 @@ mg_lock_probe_start(int lock_timeout_ms)
 	if (!probe_registered)
 	{
 		probe_timeout = RegisterTimeout(USER_TIMEOUT, probe_handler);
+		before_shmem_exit(probe_exit, (Datum) 0);
 		probe_registered = true;
 	}
 	probe_seen = false;
@@ -360,19 +363,39 @@ mg_lock_probe_stop(void)
 }
 
 /*
+ * Stop the probe before the process leaves shared memory.  A backend or
+ * worker that exits on FATAL (pg_terminate_backend, client loss, a fast
+ * shutdown) leaves through proc_exit without passing the code that armed
+ * the probe; the timer would go on firing while ProcKill releases the
+ * PGPROC and sets MyProc to NULL.  before_shmem_exit callbacks run before
+ * ProcKill, so from here on the handler never fires.
+ */
+static void
+probe_exit(int code, Datum arg)
+{
+	mg_lock_probe_stop();
+}
+
+/*
  * The probe's timer handler, in signal context: copy the lock this backend
  * is queued for, if any.  While a backend sleeps in the queue its waitLock
- * cannot change under it.
+ * cannot change under it.  MyProc is tested as well as disarmed at exit
+ * (probe_exit): a handler must never dereference a NULL PGPROC, which would
+ * kill the process on a signal and restart the whole cluster.
  */
 static void
 probe_handler(void)
 {
-	LOCK	   *lock = MyProc->waitLock;
+	PGPROC	   *proc = MyProc;
+	LOCK	   *lock;
 
+	if (proc == NULL)
+		return;
+	lock = proc->waitLock;
 	if (lock != NULL)
 	{
 		probe_tag = lock->tag;
-		probe_mode = MyProc->waitLockMode;
+		probe_mode = proc->waitLockMode;
 		probe_seen = true;
 	}
 }
