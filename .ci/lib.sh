@@ -15,6 +15,8 @@
 #
 # Knobs (environment):
 #   PGM_KEEP_CLUSTER=1  keep the cluster directory after stopping
+#   PGM_PGBIN           the PostgreSQL binaries to build and test against
+#                       (default Debian's /usr/lib/postgresql/15/bin)
 #   PGM_TMPDIR          where cluster directories go (default /tmp; must be
 #                       reachable by the postgres user, path kept short for
 #                       the unix socket)
@@ -24,7 +26,7 @@ PGM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The PostgreSQL major this project builds against, and its binaries.
 PGM_PG_MAJOR=15
-PGM_PGBIN=/usr/lib/postgresql/$PGM_PG_MAJOR/bin
+PGM_PGBIN=${PGM_PGBIN:-/usr/lib/postgresql/$PGM_PG_MAJOR/bin}
 
 # Debian packages the scripts and the test suites need. The reader's fuzz
 # target needs clang and libclang-rt-14-dev, which holds libFuzzer and the
