@@ -291,11 +291,11 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		1, {TEXTOID}
 	},
 	[MGQ_INVALID_INDEXES] = {
-		"SELECT l.leftover, l.relation, l.revision, l.down, l.statement FROM"
+		"SELECT l.leftover, l.relation, l.revision, l.down, l.statement, l.indexrelid FROM"
 		" (SELECT DISTINCT ON (i.indexrelid)"
 		"  pg_catalog.format('%I.%I', n.nspname, c.relname) AS leftover,"
 		"  pg_catalog.format('%I.%I', tn.nspname, t.relname) AS relation,"
-		"  b.revision, b.down, b.statement, b.backend_pid, b.backend_start"
+		"  b.revision, b.down, b.statement, i.indexrelid, b.backend_pid, b.backend_start"
 		"  FROM migrate.index_build b, " LEFTOVER_RELATIONS
 		"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 		"  WHERE b.project = $1 AND" LEFTOVER_OF_BUILD

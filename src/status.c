@@ -136,6 +136,8 @@ mg_invalid_indexes(const char *project)
 												 SPI_tuptable->tupdesc, 4, &isnull));
 		index->statement = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
 													   SPI_tuptable->tupdesc, 5, &isnull));
+		index->oid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 6, &isnull));
 		result = lappend(result, index);
 	}
 	mg_owner_end(&scope);

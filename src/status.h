@@ -16,6 +16,7 @@
 /* An INVALID index that an interrupted concurrent build left. */
 typedef struct MgInvalidIndex
 {
+	Oid			oid;			/* the index */
 	const char *index;			/* schema-qualified, quoted as needed */
 	const char *table;			/* its table, the same way */
 	const char *revision;		/* whose script built it */

@@ -184,6 +184,7 @@
 #include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "status.h"
 #include "toplevel.h"
 #include "worker.h"
 
@@ -263,7 +264,9 @@ static void run_script_statement(MgScript *script, int index, MemoryContext stmt
 static void run_toplevel(const char *sql, RawStmt *raw, const char *text,
 						 MemoryContext stmtcontext);
 static void describe_lock_wait(ErrorData *edata);
-static void watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext);
+static void watch_index_build(IndexBuild *build, const MgScript *script, int index,
+							  MemoryContext stmtcontext);
+static List *recorded_leftovers(const MgScript *script, int index, Oid relid);
 static bool clean_failed_build(IndexBuild *build, ErrorData *edata,
 							   MemoryContext stmtcontext);
 static void record_index_build(IndexBuild *build, const MgScript *script, int index);
@@ -744,7 +747,7 @@ run_script_statement(MgScript *script, int index, MemoryContext stmtcontext)
 	memset(&build, 0, sizeof(build));
 	PG_TRY();
 	{
-		watch_index_build(&build, raw->stmt, stmtcontext);
+		watch_index_build(&build, script, index, stmtcontext);
 		record_index_build(&build, script, index);
 		build.started = true;
 		run_toplevel(script->sql, raw, text, stmtcontext);
@@ -852,15 +855,21 @@ describe_lock_wait(ErrorData *edata)
 }
 
 /*
- * Before stmt runs: if it builds indexes concurrently, find its table and
- * the INVALID indexes there, dropping first the leftovers of an earlier,
- * interrupted attempt at it (see the file header).
+ * Before script's index-th statement runs: if it builds indexes
+ * concurrently, find its table and the INVALID indexes there, dropping
+ * first the leftovers of an earlier, interrupted attempt at it (see the
+ * file header): of the name it builds, REINDEX's copies, and those that
+ * the recorded earlier builds of this very statement left (an unnamed
+ * index's name is known only once it is built).
  */
 static void
-watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
+watch_index_build(IndexBuild *build, const MgScript *script, int index,
+				  MemoryContext stmtcontext)
 {
 	MemoryContext workcontext = CurrentMemoryContext;
+	Node	   *stmt = list_nth_node(RawStmt, script->stmts, index)->stmt;
 	List	   *invalid;
+	List	   *recorded = NIL;
 	List	   *leftovers = NIL;
 	ListCell   *lc;
 
@@ -906,6 +915,8 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 
 	invalid = (build->reindex || OidIsValid(build->relid)) ?
 		invalid_indexes(build->relid, !OidIsValid(build->relid)) : NIL;
+	if (invalid != NIL && OidIsValid(build->relid))
+		recorded = recorded_leftovers(script, index, build->relid);
 	foreach(lc, invalid)
 	{
 		Oid			indexoid = lfirst_oid(lc);
@@ -915,6 +926,8 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 			continue;
 		if (build->reindex ? is_reindex_leftover(relname) :
 			(build->idxname != NULL && strcmp(relname, build->idxname) == 0))
+			leftovers = lappend_oid(leftovers, indexoid);
+		else if (list_member_oid(recorded, indexoid))
 			leftovers = lappend_oid(leftovers, indexoid);
 		else
 			build->before = lappend_oid(build->before, indexoid);
@@ -947,6 +960,44 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 					 problem->detail ? errdetail_internal("%s", problem->detail) : 0,
 					 errhint("It must be dropped before the index is built again; end the sessions that keep DROP INDEX CONCURRENTLY waiting, or drop it yourself.")));
 	}
+}
+
+/*
+ * The OIDs of the INVALID indexes of table relid that earlier recorded
+ * builds of script's index-th statement (the same project, revision,
+ * script and statement number) left, as migrate_status reports them.
+ * Must be called in a transaction, between statements.
+ */
+static List *
+recorded_leftovers(const MgScript *script, int index, Oid relid)
+{
+	MemoryContext callercontext = CurrentMemoryContext;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	/* SPI needs a snapshot outside a portal; it ends with the transaction */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, mg_invalid_indexes(script->project))
+	{
+		MgInvalidIndex *left = lfirst(lc);
+
+		if (strcmp(left->revision, script->revision) == 0 &&
+			left->down == script->down &&
+			left->statement == script->first_number + index &&
+			IndexGetRelation(left->oid, true) == relid)
+		{
+			MemoryContext spicontext = MemoryContextSwitchTo(callercontext);
+
+			result = lappend_oid(result, left->oid);
+			MemoryContextSwitchTo(spicontext);
+		}
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PopActiveSnapshot();
+	return result;
 }
 
 /*

@@ -12,7 +12,7 @@
 #
 # 1. a build interrupted by a pg_terminate_backend of the worker is not
 #    reported while it runs, is reported once interrupted, and still after
-#    its revision is edited and applied;
+#    its revision is edited (to build on another table) and applied;
 # 2. a build in a down script, interrupted by a cancel of the caller, and
 #    the revert abandoned: reported too (an unnamed index, by the name the
 #    server gave it); a REINDEX CONCURRENTLY's "_ccnew" copy, after its
@@ -20,7 +20,10 @@
 # 3. dropped by hand, they are no longer reported, and the next build
 #    clears the stale records;
 # 4. an unchanged revision: the next run drops the leftover and builds
-#    again, and nothing is reported after it.
+#    again, and nothing is reported after it; for an unnamed index too,
+#    whose name the statement does not give (the next run used to leave
+#    it, and build another under a new name); and for a statement edited
+#    to build another index on the same table.
 
 use strict;
 use warnings FATAL => 'all';
@@ -185,9 +188,11 @@ is(index_valid('items_code_idx'), 'f', 'the interrupted build left an INVALID in
 is(status_invalid(), '{public.items_code_idx}',
 	'migrate_status names the INVALID index while its revision is pending');
 
+# the index moves to another table
 is( $node->safe_psql(
 		$db,
-		q{SELECT migrate_register('0002_code_idx', 'CREATE INDEX CONCURRENTLY items_code_note_idx ON items (code, note);')}),
+		q{SELECT migrate_register('0002_code_idx', 'CREATE TABLE tags (id int, code int);
+CREATE INDEX CONCURRENTLY tags_code_idx ON tags (code);')}),
 	'updated', 'the revision is edited');
 my ($ok, $out);
 ($ok, $out, $err) = run_migrate('CALL migrate_run()');
@@ -211,27 +216,27 @@ Invalid indexes left by interrupted concurrent builds: public.items_code_idx (up
 
 $node->safe_psql(
 	$db, q{
-SELECT migrate_register('0003_drop_code_note', 'DROP INDEX CONCURRENTLY items_code_note_idx;',
-                        'CREATE INDEX CONCURRENTLY ON items (code, note);');
+SELECT migrate_register('0003_drop_tags_idx', 'DROP INDEX CONCURRENTLY tags_code_idx;',
+                        'CREATE INDEX CONCURRENTLY ON tags (code);');
 CALL migrate_run();
 });
-is(index_valid('items_code_note_idx'), '', 'the up script dropped the index');
+is(index_valid('tags_code_idx'), '', 'the up script dropped the index');
 $err = interrupt_build(q{CALL migrate_run('0002_code_idx', direction => 'down')},
 	'caller', 'caller cancelled while reverting', '{public.items_code_idx}');
 like($err, qr/canceling statement due to user request/, 'the revert reports the cancel');
-is(index_valid('items_code_note_idx'), 'f', 'the interrupted down build left an INVALID index');
-is($node->safe_psql($db, q{SELECT count(*) FROM migrate.applied WHERE revision = '0003_drop_code_note'}),
+is(index_valid('tags_code_idx'), 'f', 'the interrupted down build left an INVALID index');
+is($node->safe_psql($db, q{SELECT count(*) FROM migrate.applied WHERE revision = '0003_drop_tags_idx'}),
 	'1', 'the revision whose revert was interrupted is still applied');
 
-is(status_invalid(), '{public.items_code_idx,public.items_code_note_idx}',
+is(status_invalid(), '{public.items_code_idx,public.tags_code_idx}',
 	'migrate_status names both INVALID indexes');
 is( validate_invalid(),
 	q{warning|0002_code_idx|Index "public.items_code_idx" on table "public.items" was left INVALID by an interrupted concurrent build (statement 1 of the up script of revision "0002_code_idx"). Drop it with DROP INDEX CONCURRENTLY public.items_code_idx.
-warning|0003_drop_code_note|Index "public.items_code_note_idx" on table "public.items" was left INVALID by an interrupted concurrent build (statement 1 of the down script of revision "0003_drop_code_note"). Drop it with DROP INDEX CONCURRENTLY public.items_code_note_idx.},
+warning|0003_drop_tags_idx|Index "public.tags_code_idx" on table "public.tags" was left INVALID by an interrupted concurrent build (statement 1 of the down script of revision "0003_drop_tags_idx"). Drop it with DROP INDEX CONCURRENTLY public.tags_code_idx.},
 	'migrate_validate names both');
 is( check_result(),
 	q{MG040: project "default" has 2 invalid indexes left by interrupted builds
-Invalid indexes left by interrupted concurrent builds: public.items_code_idx (up script of 0002_code_idx), public.items_code_note_idx (down script of 0003_drop_code_note).},
+Invalid indexes left by interrupted concurrent builds: public.items_code_idx (up script of 0002_code_idx), public.tags_code_idx (down script of 0003_drop_tags_idx).},
 	'migrate_check names both');
 
 # A REINDEX CONCURRENTLY interrupted, then its revision reverted to a
@@ -239,13 +244,13 @@ Invalid indexes left by interrupted concurrent builds: public.items_code_idx (up
 $node->safe_psql($db,
 	q{SELECT migrate_register('0004_reindex', 'REINDEX INDEX CONCURRENTLY items_pkey;')});
 interrupt_build('CALL migrate_run()', 'worker', 'REINDEX worker terminated',
-	'{public.items_code_idx,public.items_code_note_idx}');
+	'{public.items_code_idx,public.tags_code_idx}');
 is(index_valid('items_pkey_ccnew'), 'f', 'the interrupted REINDEX left its INVALID copy');
 $node->safe_psql($db,
 	q{SELECT migrate_register('0004_reindex', 'ANALYZE items;')});
 ($ok, $out, $err) = run_migrate('CALL migrate_run()');
 ok($ok, 'the reverted revision applies') or diag $err;
-is(status_invalid(), '{public.items_code_idx,public.items_code_note_idx,public.items_pkey_ccnew}',
+is(status_invalid(), '{public.items_code_idx,public.items_pkey_ccnew,public.tags_code_idx}',
 	'migrate_status names the REINDEX copy too');
 like(validate_invalid(),
 	qr/^warning\|0004_reindex\|Index "public\.items_pkey_ccnew" on table "public\.items" was left INVALID by an interrupted concurrent build \(statement 1 of the up script of revision "0004_reindex"\)\. Drop it with DROP INDEX CONCURRENTLY public\.items_pkey_ccnew\.$/m,
@@ -257,7 +262,7 @@ like(check_result(), qr/^MG040: project "default" has 3 invalid indexes left by 
 # 3. Dropped by hand: nothing is reported.
 
 $node->safe_psql($db, 'DROP INDEX CONCURRENTLY items_code_idx');
-$node->safe_psql($db, 'DROP INDEX CONCURRENTLY items_code_note_idx');
+$node->safe_psql($db, 'DROP INDEX CONCURRENTLY tags_code_idx');
 $node->safe_psql($db, 'DROP INDEX CONCURRENTLY items_pkey_ccnew');
 is(status_invalid(), '{}', 'dropped by hand, they are no longer in migrate_status');
 is(validate_invalid(), '', 'nor in migrate_validate');
@@ -287,6 +292,39 @@ is(index_valid('items_note_idx'), 't', 'the index is built again, valid');
 is(status_invalid(), '{}', 'migrate_status reports nothing');
 is(validate_invalid(), '', 'migrate_validate reports nothing');
 like(check_result(), qr/^ok: project "default" at head 0005_note_idx /, 'migrate_check is ok');
+is($node->safe_psql($db, 'SELECT count(*) FROM migrate.index_build'),
+	'0', 'no record of a build is left');
+
+# The same with an unnamed index: the record of its build names it.
+$node->safe_psql($db,
+	q{SELECT migrate_register('0006_code_any', 'CREATE INDEX CONCURRENTLY ON items (code);')});
+interrupt_build('CALL migrate_run()', 'worker', 'unnamed build worker terminated', '{}');
+is(index_valid('items_code_idx'), 'f', 'the unnamed build left an INVALID index');
+is(status_invalid(), '{public.items_code_idx}', 'migrate_status names it');
+($ok, $out, $err) = run_migrate('CALL migrate_run()');
+ok($ok, 'the unchanged revision applies') or diag $err;
+like($err, qr/dropping invalid index "public\.items_code_idx" left by an earlier failed build/,
+	'the next run drops the unnamed leftover first, by name');
+is(index_valid('items_code_idx'), 't', 'the index is built again under the same name, valid');
+is(index_valid('items_code_idx1'), '', 'and no second index is built beside it');
+is(status_invalid(), '{}', 'migrate_status reports nothing');
+is($node->safe_psql($db, 'SELECT count(*) FROM migrate.index_build'),
+	'0', 'no record of a build is left');
+
+# An edited statement that builds on the same table drops what the
+# statement it replaces left.
+$node->safe_psql($db,
+	q{SELECT migrate_register('0007_id_note', 'CREATE INDEX CONCURRENTLY items_id_note_idx ON items (id, note);')});
+interrupt_build('CALL migrate_run()', 'worker', 'edited statement worker terminated', '{}');
+is(status_invalid(), '{public.items_id_note_idx}', 'migrate_status names the leftover');
+$node->safe_psql($db,
+	q{SELECT migrate_register('0007_id_note', 'CREATE INDEX CONCURRENTLY items_note_id_idx ON items (note, id);')});
+($ok, $out, $err) = run_migrate('CALL migrate_run()');
+ok($ok, 'the edited revision applies') or diag $err;
+like($err, qr/dropping invalid index "public\.items_id_note_idx" left by an earlier failed build/,
+	'the edited statement drops the leftover of the statement it replaces');
+is(index_valid('items_id_note_idx'), '', 'the leftover is gone');
+is(status_invalid(), '{}', 'migrate_status reports nothing');
 is($node->safe_psql($db, 'SELECT count(*) FROM migrate.index_build'),
 	'0', 'no record of a build is left');
 
