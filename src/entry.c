@@ -534,8 +534,10 @@ migrate_status(PG_FUNCTION_ARGS)
 	const char *project = arg_project(fcinfo, 0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MgStatus	status;
-	Datum		values[12];
-	bool		nulls[12] = {0};
+	Datum		values[13];
+	bool		nulls[13] = {0};
+	char	  **invalid;
+	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
@@ -558,6 +560,10 @@ migrate_status(PG_FUNCTION_ARGS)
 	values[10] = mg_text_or_null(status.locked ? status.holder.application : NULL, &nulls[10]);
 	values[11] = TimestampTzGetDatum(status.holder.since);
 	nulls[11] = !status.locked || status.holder.since == 0;
+	invalid = palloc(sizeof(char *) * Max(list_length(status.invalid_indexes), 1));
+	foreach(lc, status.invalid_indexes)
+		invalid[foreach_current_index(lc)] = (char *) ((MgInvalidIndex *) lfirst(lc))->index;
+	values[12] = mg_text_array(invalid, list_length(status.invalid_indexes));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	finish_spi();
 	return (Datum) 0;
@@ -622,6 +628,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 	state = mg_registry_load(project);
 	problems = list_concat(mg_validate_graph(state), mg_validate_applied(state));
 	problems = list_concat(problems, mg_validate_scripts(state));
+	problems = list_concat(problems, mg_validate_indexes(state));
 	foreach(lc, problems)
 	{
 		MgProblem  *p = lfirst(lc);
