@@ -61,20 +61,21 @@
  *   lock table included.
  * - A session-level hold survives commits, but not an abort of the top
  *   transaction: ProcReleaseLocks(false) calls LockReleaseAll with
- *   allLocks true, which releases session-level locks of the default
- *   method too (for VACUUM's and CREATE INDEX CONCURRENTLY's sake).  At
- *   backend exit, ShutdownPostgres releases a session-level lock only
- *   through that abort, that is only when a transaction is open: unlike
- *   advisory locks (LockReleaseAll(USER_LOCKMETHOD, true) there), nothing
- *   in PostgreSQL releases a default-method session lock held between
- *   transactions (logical replication's apply worker releases its own for
- *   that reason).  migrate_run holds its lock only while it is running
- *   inside a transaction, but to make "never stale" hold on every path,
- *   this file registers its own before_shmem_exit callback
- *   (release_at_exit), which releases the lock when no transaction is
- *   open; when one is, it leaves the lock to ShutdownPostgres's abort, so
- *   that the next holder starts only once the dying run's work is rolled
- *   back.
+ *   allLocks true, "including session-level if aborting".  At backend
+ *   exit, ShutdownPostgres releases a session-level lock only through that
+ *   abort, that is only when a transaction is open
+ *   (AbortOutOfAnyTransaction does nothing in TBLOCK_DEFAULT/TRANS_DEFAULT):
+ *   unlike advisory locks, which it releases explicitly
+ *   (LockReleaseAll(USER_LOCKMETHOD, true)), nothing in PostgreSQL releases
+ *   a default-method session lock held between transactions (PostgreSQL
+ *   16's logicalrep_worker_onexit releases its own for that reason).
+ *   migrate_run holds its lock only while it runs inside a transaction
+ *   (SPI_commit starts the next one at once), but to make "never stale"
+ *   hold on every path, this file registers its own before_shmem_exit
+ *   callback (release_at_exit), which runs before ShutdownPostgres and
+ *   releases the lock when no transaction is open; when one is, it leaves
+ *   the lock to ShutdownPostgres's abort, so that the next holder starts
+ *   only once the dying run's work is rolled back.
  * - pg_dump does not conflict with it: pg_dump takes ACCESS SHARE locks on
  *   relations (LOCKTAG_RELATION), a different tag; so do LOCK TABLE
  *   migrate.project, VACUUM and every other table lock.  Nothing but this
