@@ -72,10 +72,10 @@
  * the two exclude each other; a second caller waits up to
  * pg_migrate.lock_wait_timeout, then gets MG013 naming this backend, or,
  * once the run is over, reads the state it left.  A session-level lock
- * survives commits, and an error caught before the top transaction aborts,
- * so a PG_FINALLY releases it on every path out: success, an error, a
- * cancel.  A backend that exits (terminated, its client gone, FATAL)
- * releases it in its exit processing.  No SQL command can release it (it
+ * survives commits, and an error only releases it once the top
+ * transaction aborts, so a PG_FINALLY releases it on every path out:
+ * success, an error, a cancel.  A backend that exits (terminated, its
+ * client gone, FATAL) releases it in its exit processing (lock.c).  No SQL command can release it (it
  * is no advisory lock: a script's pg_advisory_unlock_all() or DISCARD ALL
  * leaves it alone), yet before each revision the run checks that it still
  * holds it, and stops with MG033 if not: a run without the lock could
