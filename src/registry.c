@@ -76,6 +76,9 @@ typedef struct SyncSlot
 	int			index;
 } SyncSlot;
 
+static char **read_parents(int row, int col, const char *project, const char *revision,
+						   int *nparents);
+static void check_stored_id(const char *project, const char *id, const char *table);
 static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
@@ -85,7 +88,8 @@ static void insert_applied(const char *project, const char *role,
 						   const MgAppliedRecord *records, int n);
 static char *source_hash_of(const MgRegistration *reg, char **parents, int nparents);
 static void check_registration(const MgRegistration *reg);
-static void read_existing(int row, int first, Existing *old);
+static void read_existing(const char *project, const char *revision, int row, int first,
+						  Existing *old);
 static void decide(const char *project, const MgRegistration *reg, const Existing *old,
 				   char *checksum, Decision *d);
 static char **single_head(const char *project, const char *revision, int *nparents);
@@ -154,7 +158,8 @@ mg_registry_load(const char *project)
 		bool		isnull;
 
 		rev->id = mg_result_text(i, 1);
-		rev->parents = mg_result_text_array(i, 2, &rev->nparents);
+		check_stored_id(project, rev->id, "migrate.revision");
+		rev->parents = read_parents(i, 2, project, rev->id, &rev->nparents);
 		rev->checksum = mg_result_text(i, 3);
 		rev->description = mg_result_text(i, 4);
 		rev->applied_checksum = mg_result_text(i, 5);
@@ -176,6 +181,7 @@ mg_registry_load(const char *project)
 
 		memset(rev, 0, sizeof(MgRevision));
 		rev->id = mg_result_text(i, 1);
+		check_stored_id(project, rev->id, "migrate.applied");
 		rev->applied_checksum = mg_result_text(i, 2);
 		rev->applied = true;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
@@ -632,7 +638,7 @@ mg_registry_sync(const char *project, const MgRegistration *regs, int n)
 		SyncSlot   *slot = hash_search(byid, id, HASH_FIND, NULL);
 
 		Assert(slot != NULL);
-		read_existing(i, 1, &olds[slot->index]);
+		read_existing(project, id, i, 1, &olds[slot->index]);
 	}
 
 	for (i = 0; i < n; i++)
@@ -683,10 +689,12 @@ check_registration(const MgRegistration *reg)
 
 /*
  * Fill *old from row of the last SPI result, whose columns from first + 1
- * on are those of MGQ_GET_REVISION; a row of nulls means not registered.
+ * on are those of MGQ_GET_REVISION for revision of project; a row of nulls
+ * means not registered.
  */
 static void
-read_existing(int row, int first, Existing *old)
+read_existing(const char *project, const char *revision, int row, int first,
+			  Existing *old)
 {
 	bool		isnull;
 
@@ -700,7 +708,7 @@ read_existing(int row, int first, Existing *old)
 	old->source_hash = mg_result_text(row, first + 8);
 	if (old->registered)
 	{
-		old->parents = mg_result_text_array(row, first + 1, &old->nparents);
+		old->parents = read_parents(row, first + 1, project, revision, &old->nparents);
 		old->nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[row],
 														   SPI_tuptable->tupdesc,
 														   first + 7, &isnull));
@@ -1032,7 +1040,7 @@ lock_and_read(const char *project, const char *revision, const char *function,
 	mg_owner_begin(scope);
 	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
 	Assert(SPI_processed == 1);
-	read_existing(0, 0, old);
+	read_existing(project, revision, 0, 0, old);
 }
 
 /*
@@ -1085,6 +1093,50 @@ checksum_in_context(const char *project, const char *revision, const char *up)
 	PG_END_TRY();
 	mg_script_context_pop(&ctx);
 	return checksum;
+}
+
+/*
+ * The parents column (col) of row of the last SPI result, the parents of
+ * revision of project, as a C array.  pg_migrate only ever writes revision
+ * ids there, but the owner of schema migrate can write anything: a NULL
+ * element, or a string that is no revision id (a line break, a megabyte),
+ * is refused with an error naming the row, instead of being trusted.
+ */
+static char **
+read_parents(int row, int col, const char *project, const char *revision, int *nparents)
+{
+	char	  **parents = mg_result_text_array(row, col, nparents);
+	int			i;
+
+	for (i = 0; i < *nparents; i++)
+		if (parents[i] == NULL || mg_revision_id_problem(parents[i]) != MG_ID_VALID)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_GRAPH),
+					 errmsg("revision \"%s\" of project \"%s\" has an invalid parent in migrate.revision",
+							revision, project),
+					 parents[i] == NULL ?
+					 errdetail("Parent %d of %d is null.", i + 1, *nparents) :
+					 errdetail("Parent %d of %d, \"%s\", is not a revision id.",
+							   i + 1, *nparents, mg_shown(parents[i])),
+					 errhint("The row was changed by hand: set its parents to revision ids, or to '{}' for a root, with UPDATE migrate.revision.")));
+	return parents;
+}
+
+/*
+ * Refuse id, read from table for project, unless it is a revision id:
+ * migrate.revision checks its ids, but migrate.applied does not, and a row
+ * written by hand must not reach messages and plans as it is.
+ */
+static void
+check_stored_id(const char *project, const char *id, const char *table)
+{
+	if (mg_revision_id_problem(id) != MG_ID_VALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_GRAPH),
+				 errmsg("%s holds an invalid revision id for project \"%s\"", table, project),
+				 errdetail("\"%s\" is not a revision id.", mg_shown(id)),
+				 errhint("The row was written by hand: correct or delete it with UPDATE or DELETE on %s.",
+						 table)));
 }
 
 /* Equal strings, or both NULL? */
