@@ -148,6 +148,29 @@ RETURNS TABLE (project text, applied_heads text)
 AS '$libdir/pg_migrate', 'migrate_status' LANGUAGE C;
 SELECT * FROM pg_temp.odd_status(NULL);
 \echo :LAST_ERROR_SQLSTATE
+
+--
+-- The version is read at every call, not cached: a change committed by
+-- another session is seen by the next call.  Here the other session makes
+-- the installed version newer than the library, as a pooled session finds
+-- it after a package upgrade and an ALTER EXTENSION UPDATE elsewhere (an
+-- edit of pg_extension stands for the update), then puts it back.
+--
+CREATE EXTENSION dblink;
+SELECT dblink_connect('other',
+  format('host=%s port=%s dbname=%s',
+         split_part(current_setting('unix_socket_directories'), ',', 1),
+         current_setting('port'), current_database()));
+SELECT count(*) FROM migrate_current();
+SELECT dblink_exec('other', $$UPDATE pg_extension SET extversion = '99.0' WHERE extname = 'pg_migrate'$$);
+SELECT count(*) FROM migrate_current();
+\echo :LAST_ERROR_SQLSTATE
+SELECT dblink_exec('other', $$UPDATE pg_extension e SET extversion = a.default_version
+                               FROM pg_available_extensions a
+                              WHERE a.name = e.extname AND e.extname = 'pg_migrate'$$);
+SELECT count(*) FROM migrate_current();
+SELECT dblink_disconnect('other');
+DROP EXTENSION dblink;
 DROP EXTENSION pg_migrate;
 
 -- without the extension at all, the library's functions refuse too
