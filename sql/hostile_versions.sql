@@ -6,13 +6,14 @@
 -- crash (the 0.2.0 migrate_sync with a NULL argument crashed the server)
 -- nor a raw "column ... does not exist".  After ALTER EXTENSION UPDATE, in
 -- the same session, the same calls work.  The extension is dropped
--- between releases.
+-- between releases, and each release starts in a new session, with the
+-- library loaded by its first call, as after an upgrade of the package.
 --
 \set SHOW_CONTEXT never
 -- what the state holds (a function, which DROP EXTENSION does not mind,
 -- and which may be created before the tables exist)
 SET check_function_bodies = off;
-CREATE FUNCTION pg_temp.counts(OUT revisions bigint, OUT applied bigint, OUT history bigint)
+CREATE FUNCTION hostile_versions_counts(OUT revisions bigint, OUT applied bigint, OUT history bigint)
 LANGUAGE sql AS $$
   SELECT (SELECT count(*) FROM migrate.revision), (SELECT count(*) FROM migrate.applied),
          (SELECT count(*) FROM migrate.history)
@@ -22,6 +23,7 @@ RESET check_function_bodies;
 --
 -- 0.1.0
 --
+\c
 CREATE EXTENSION pg_migrate VERSION '0.1.0';
 SELECT migrate_register('0001_skew', 'CREATE TABLE skew_one (id int);');
 \echo :LAST_ERROR_SQLSTATE
@@ -34,7 +36,7 @@ SELECT * FROM migrate_heads();
 SELECT * FROM migrate_status();
 SELECT * FROM migrate_history();
 SELECT * FROM migrate_validate();
-SELECT * FROM pg_temp.counts();
+SELECT * FROM hostile_versions_counts();
 ALTER EXTENSION pg_migrate UPDATE;
 SELECT extversion = default_version AS current
   FROM pg_extension JOIN pg_available_extensions ON name = extname
@@ -55,16 +57,17 @@ DROP TABLE skew_one;
 --
 -- 0.2.0
 --
+\c
 CREATE EXTENSION pg_migrate VERSION '0.2.0';
-SELECT migrate_register('0001_skew', 'CREATE TABLE skew_one (id int);');
+SELECT * FROM migrate_sync('[{"revision": "0001_skew", "parents": [], "up": "SELECT 1;"}]', NULL);
 \echo :LAST_ERROR_SQLSTATE
+SELECT migrate_register('0001_skew', 'CREATE TABLE skew_one (id int);');
 SELECT migrate_unregister('0001_skew');
 SELECT * FROM migrate_upgrade();
 SELECT * FROM migrate_downgrade('base');
 SELECT * FROM migrate_stamp('head');
 SELECT migrate_repair('0001_skew');
 SELECT * FROM migrate_sync('[]');
-SELECT * FROM migrate_sync('[{"revision": "0001_skew", "parents": [], "up": "SELECT 1;"}]', NULL);
 SELECT * FROM migrate_sync('[{"revision": "0001_skew", "parents": [], "up": "SELECT 1;"}]', 'default');
 SELECT * FROM migrate_sources();
 SELECT * FROM migrate_pending();
@@ -73,7 +76,7 @@ SELECT * FROM migrate_heads();
 SELECT * FROM migrate_status();
 SELECT * FROM migrate_history();
 SELECT * FROM migrate_validate();
-SELECT * FROM pg_temp.counts();
+SELECT * FROM hostile_versions_counts();
 ALTER EXTENSION pg_migrate UPDATE;
 SELECT * FROM migrate_sync('[{"revision": "0001_skew", "parents": [], "up": "CREATE TABLE skew_one (id int);", "down": "DROP TABLE skew_one;"}]', NULL);
 SELECT revision, source_hash IS NOT NULL AS hashed FROM migrate_sources();
@@ -87,6 +90,7 @@ DROP EXTENSION pg_migrate;
 --
 -- 0.3.0
 --
+\c
 CREATE EXTENSION pg_migrate VERSION '0.3.0';
 SELECT migrate_register('0001_skew', 'CREATE TABLE skew_one (id int);');
 \echo :LAST_ERROR_SQLSTATE
@@ -109,7 +113,7 @@ SELECT migrate_mask('ALTER ROLE r PASSWORD ''secret''');
 SELECT * FROM migrate_lint('CREATE TABLE t (id int);');
 SELECT * FROM migrate_lint_revision('0001_skew');
 CALL migrate_run();
-SELECT * FROM pg_temp.counts();
+SELECT * FROM hostile_versions_counts();
 ALTER EXTENSION pg_migrate UPDATE;
 SELECT * FROM migrate_sync('[{"revision": "0001_skew", "parents": [], "up": "CREATE TABLE skew_one (id int);", "down": "DROP TABLE skew_one;"}]', 'folder-1');
 SELECT * FROM migrate_synced_folder();
@@ -126,6 +130,7 @@ DROP EXTENSION pg_migrate;
 -- declared with another number of arguments, or another result, it
 -- refuses instead of reading what is not there.
 --
+\c
 CREATE EXTENSION pg_migrate;
 CREATE FUNCTION pg_temp.old_sync(revisions jsonb, project text)
 RETURNS TABLE (revision text, action text)
@@ -183,3 +188,4 @@ RETURNS TABLE (project text, applied_heads text[], registry_heads text[],
 AS '$libdir/pg_migrate', 'migrate_status' LANGUAGE C;
 SELECT * FROM pg_temp.stray_status(NULL);
 \echo :LAST_ERROR_SQLSTATE
+DROP FUNCTION hostile_versions_counts();
