@@ -2,7 +2,7 @@
 -- Version skew: this build's library under the SQL objects of an older
 -- release, as after installing a new package and before ALTER EXTENSION
 -- pg_migrate UPDATE.  Every function each release's SQL has answers with
--- one error (MG040) naming both versions and the command to run, never a
+-- one error (MG038) naming both versions and the command to run, never a
 -- crash (the 0.2.0 migrate_sync with a NULL argument crashed the server)
 -- nor a raw "column ... does not exist".  After ALTER EXTENSION UPDATE, in
 -- the same session, the same calls work.  The extension is dropped

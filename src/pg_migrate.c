@@ -19,7 +19,7 @@
  * declared with fewer arguments, tables without the columns the library
  * reads.  So every SQL-callable function starts with
  * mg_check_extension_version, before it reads an argument or runs a
- * statement, and refuses with one error (MG040) naming both versions and
+ * statement, and refuses with one error (MG038) naming both versions and
  * the command that fixes it.  The library's version, MG_EXTENSION_VERSION,
  * is not written anywhere in C: the Makefile reads it from
  * pg_migrate.control's default_version, the one place it is kept, so the

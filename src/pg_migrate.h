@@ -50,7 +50,7 @@
 #define ERRCODE_MG_STATE_CHANGED		MAKE_SQLSTATE('M','G','0','3','2')
 #define ERRCODE_MG_WORKER_UNAVAILABLE	MAKE_SQLSTATE('M','G','0','3','6')
 #define ERRCODE_MG_WORKER_FAILED		MAKE_SQLSTATE('M','G','0','3','7')
-#define ERRCODE_MG_VERSION_MISMATCH		MAKE_SQLSTATE('M','G','0','4','0')
+#define ERRCODE_MG_VERSION_MISMATCH		MAKE_SQLSTATE('M','G','0','3','8')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128
