@@ -110,6 +110,13 @@ SELECT * FROM migrate_status();
 SELECT migrate_check();
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM migrate.applied WHERE revision LIKE 'gone%';
+-- a project name written by hand (migrate.* does not check them) is
+-- quoted shortened and escaped where migrate_check lists the projects
+INSERT INTO migrate.revision (project, revision, parents, up_script, checksum, registered_by)
+  VALUES (E'evil\nLOG:  forged' || repeat('e', 2000), 'z1', '{}', '', 'x', 'someone');
+SELECT migrate_check(project => 'nothing');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM migrate.revision WHERE revision = 'z1';
 SELECT * FROM pg_temp.counts();
 
 --
