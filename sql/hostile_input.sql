@@ -110,6 +110,15 @@ SELECT * FROM migrate_status();
 SELECT migrate_check();
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM migrate.applied WHERE revision LIKE 'gone%';
+-- a checksum changed by hand is quoted in messages of drift: a word is
+-- drift, a line break or a megabyte is refused
+SELECT checksum AS a2_checksum FROM migrate.revision WHERE revision = 'a2' \gset
+UPDATE migrate.revision SET checksum = E'x\nLOG:  forged' WHERE revision = 'a2';
+SELECT * FROM migrate_validate();
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate_register('a2', 'SELECT 2;');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE migrate.revision SET checksum = :'a2_checksum' WHERE revision = 'a2';
 -- a project name written by hand (migrate.* does not check them) is
 -- quoted shortened and escaped where migrate_check lists the projects
 INSERT INTO migrate.revision (project, revision, parents, up_script, checksum, registered_by)

@@ -79,6 +79,8 @@ typedef struct SyncSlot
 static char **read_parents(int row, int col, const char *project, const char *revision,
 						   int *nparents);
 static void check_stored_id(const char *project, const char *id, const char *table);
+static char *read_checksum(int row, int col, const char *project, const char *revision,
+						   const char *table);
 static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
@@ -160,9 +162,9 @@ mg_registry_load(const char *project)
 		rev->id = mg_result_text(i, 1);
 		check_stored_id(project, rev->id, "migrate.revision");
 		rev->parents = read_parents(i, 2, project, rev->id, &rev->nparents);
-		rev->checksum = mg_result_text(i, 3);
+		rev->checksum = read_checksum(i, 3, project, rev->id, "migrate.revision");
 		rev->description = mg_result_text(i, 4);
-		rev->applied_checksum = mg_result_text(i, 5);
+		rev->applied_checksum = read_checksum(i, 5, project, rev->id, "migrate.applied");
 		rev->applied = rev->applied_checksum != NULL;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 6, &isnull));
@@ -182,7 +184,7 @@ mg_registry_load(const char *project)
 		memset(rev, 0, sizeof(MgRevision));
 		rev->id = mg_result_text(i, 1);
 		check_stored_id(project, rev->id, "migrate.applied");
-		rev->applied_checksum = mg_result_text(i, 2);
+		rev->applied_checksum = read_checksum(i, 2, project, rev->id, "migrate.applied");
 		rev->applied = true;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 3, &isnull));
@@ -699,12 +701,12 @@ read_existing(const char *project, const char *revision, int row, int first,
 	bool		isnull;
 
 	memset(old, 0, sizeof(Existing));
-	old->checksum = mg_result_text(row, first + 2);
+	old->checksum = read_checksum(row, first + 2, project, revision, "migrate.revision");
 	old->registered = old->checksum != NULL;
 	old->up = mg_result_text(row, first + 3);
 	old->down = mg_result_text(row, first + 4);
 	old->description = mg_result_text(row, first + 5);
-	old->applied_checksum = mg_result_text(row, first + 6);
+	old->applied_checksum = read_checksum(row, first + 6, project, revision, "migrate.applied");
 	old->source_hash = mg_result_text(row, first + 8);
 	if (old->registered)
 	{
@@ -1137,6 +1139,29 @@ check_stored_id(const char *project, const char *id, const char *table)
 				 errdetail("\"%s\" is not a revision id.", mg_shown(id)),
 				 errhint("The row was written by hand: correct or delete it with UPDATE or DELETE on %s.",
 						 table)));
+}
+
+/*
+ * A checksum column (col) of row of the last SPI result, of revision of
+ * project, read from table; NULL when null.  Checksums are compared, and
+ * quoted in messages of drift: one changed by hand may be any short word
+ * (a test of drift may write "edited"), but one that is long or has a
+ * control character is refused like a bad parent (read_parents).
+ */
+static char *
+read_checksum(int row, int col, const char *project, const char *revision,
+			  const char *table)
+{
+	char	   *checksum = mg_result_text(row, col);
+
+	if (checksum != NULL && !mg_name_is_valid(checksum, MG_MAX_REVISION_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_GRAPH),
+				 errmsg("revision \"%s\" of project \"%s\" has an invalid checksum in %s",
+						revision, project, table),
+				 errdetail("\"%s\" is not a checksum.", mg_shown(checksum)),
+				 errhint("The row was changed by hand: correct it with UPDATE %s.", table)));
+	return checksum;
 }
 
 /* Equal strings, or both NULL? */
