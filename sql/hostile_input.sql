@@ -211,6 +211,15 @@ SELECT event, octet_length(detail) AS detail_bytes, right(detail, 40) AS detail_
   FROM migrate.history WHERE revision = 'm1';
 SELECT migrate_unregister('m1');
 SELECT max(octet_length(target)) AS longest_target FROM migrate.history;
+-- a row written before these bounds, or by hand, is bounded on its way out
+INSERT INTO migrate.history (project, event, target, started_at, finished_at, role,
+                             backend_pid, message, detail)
+  VALUES ('default', 'upgrade failed', E'x\nLOG:  forged' || repeat('t', 1000000), now(), now(),
+          'someone', 1, repeat('m', 1000000), 'short');
+SELECT event, octet_length(target) AS target_bytes, target,
+       octet_length(message) AS message_bytes, right(message, 40) AS message_end, detail
+  FROM migrate_history(1);
+DELETE FROM migrate.history WHERE role = 'someone';
 
 --
 -- 5. Project names: a valid revision id that is not a target keyword, a

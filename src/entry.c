@@ -48,6 +48,9 @@
 
 /* columns of migrate_history's result, as MGQ_HISTORY selects them */
 #define HISTORY_RESULT_COLUMNS 19
+#define HISTORY_TARGET_COLUMN	3	/* 0-based */
+#define HISTORY_DETAIL_COLUMN	14
+#define HISTORY_MESSAGE_COLUMN	16
 
 PG_FUNCTION_INFO_V1(migrate_register);
 PG_FUNCTION_INFO_V1(migrate_unregister);
@@ -109,6 +112,7 @@ static void finish_spi(void);
 static Datum text_array_of(List *revisions);
 static Datum interval_of_us(int64 us);
 static void put_steps(FunctionCallInfo fcinfo, List *steps);
+static void bound_history_row(Datum *values, const bool *nulls);
 static MgFileRevision *revisions_of_json(Datum json, int *n);
 static const char *json_type_name(const char *type);
 static void put_findings(FunctionCallInfo fcinfo, List *findings);
@@ -762,10 +766,39 @@ migrate_history(PG_FUNCTION_ARGS)
 		for (col = 0; col < HISTORY_RESULT_COLUMNS; col++)
 			values[col] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 										col + 1, &nulls[col]);
+		bound_history_row(values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	finish_spi();
 	return (Datum) 0;
+}
+
+/*
+ * Bound the texts of a history row on its way out, as history.c bounds
+ * them on their way in: a row written before that, or by hand, may hold a
+ * target of megabytes or with line breaks.  A target that is not written
+ * as a target is shown shortened, its control characters escaped
+ * (mg_shown); a detail or a message is cut to MG_MAX_STORED_TEXT bytes
+ * (mg_bounded_text).  Rows pg_migrate writes now pass unchanged.
+ */
+static void
+bound_history_row(Datum *values, const bool *nulls)
+{
+	static const int texts[] = {HISTORY_DETAIL_COLUMN, HISTORY_MESSAGE_COLUMN};
+	int			i;
+
+	if (!nulls[HISTORY_TARGET_COLUMN])
+	{
+		char	   *target = TextDatumGetCString(values[HISTORY_TARGET_COLUMN]);
+
+		if (!mg_target_is_valid(target))
+			values[HISTORY_TARGET_COLUMN] = CStringGetTextDatum(mg_shown(target));
+	}
+	for (i = 0; i < lengthof(texts); i++)
+		if (!nulls[texts[i]] &&
+			VARSIZE_ANY_EXHDR(DatumGetTextPP(values[texts[i]])) > MG_MAX_STORED_TEXT)
+			values[texts[i]] =
+				CStringGetTextDatum(mg_bounded_text(TextDatumGetCString(values[texts[i]])));
 }
 
 /*

@@ -349,45 +349,53 @@ compare_versions(const char *a, const char *b)
 }
 
 /*
- * Raise an error unless target is written as a target: "head", "heads",
- * "base", "+N" or "-N" with N from 1 to INT_MAX, or something that can be
- * a revision id or a prefix of one (1 to MG_MAX_REVISION_LEN characters
- * from the id alphabet).  Whether the registry has it is the plan's
- * business; this runs first, before anything is locked or recorded, so that
- * what the history and the server log keep of a target is always a short
- * line of plain characters.
+ * Is target written as a target: "head", "heads", "base", "+N" or "-N" with
+ * N from 1 to INT_MAX, or something that can be a revision id or a prefix
+ * of one (1 to MG_MAX_REVISION_LEN characters from the id alphabet)?
+ * Whether the registry has it is the plan's business.
  */
-void
-mg_check_target(const char *target)
+bool
+mg_target_is_valid(const char *target)
 {
 	const char *p;
 	long		n = 0;
 
 	if (strcmp(target, "head") == 0 || strcmp(target, "heads") == 0 ||
 		strcmp(target, "base") == 0)
-		return;
-
+		return true;
 	if (target[0] == '+' || target[0] == '-')
 	{
 		for (p = target + 1; *p >= '0' && *p <= '9' && n <= INT_MAX; p++)
 			n = n * 10 + (*p - '0');
-		if (*p == '\0' && n >= 1 && n <= INT_MAX)
-			return;
+		return *p == '\0' && n >= 1 && n <= INT_MAX;
+	}
+	return mg_name_is_valid(target, MG_MAX_REVISION_LEN);
+}
+
+/*
+ * Raise an error unless target is written as a target (mg_target_is_valid).
+ * Every function that takes a target calls this first, before anything is
+ * locked or recorded, so that what the history and the server log keep of
+ * a target is always a short line of plain characters.
+ */
+void
+mg_check_target(const char *target)
+{
+	if (mg_target_is_valid(target))
+		return;
+	if (target[0] == '+' || target[0] == '-')
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_INVALID_TARGET),
 				 errmsg("invalid relative target \"%s\"", mg_shown(target)),
 				 errdetail("A relative target is \"+N\" or \"-N\" with N a positive integer of at most %d.",
 						   INT_MAX),
 				 errhint("A target is \"head\", \"heads\", \"base\", a revision id, a unique prefix of one, \"+N\" or \"-N\".")));
-	}
-
-	if (!mg_name_is_valid(target, MG_MAX_REVISION_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_MG_INVALID_TARGET),
-				 errmsg("invalid target \"%s\"", mg_shown(target)),
-				 errdetail("A revision id, or a prefix of one, is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\".",
-						   MG_MAX_REVISION_LEN),
-				 errhint("A target is \"head\", \"heads\", \"base\", a revision id, a unique prefix of one, \"+N\" or \"-N\".")));
+	ereport(ERROR,
+			(errcode(ERRCODE_MG_INVALID_TARGET),
+			 errmsg("invalid target \"%s\"", mg_shown(target)),
+			 errdetail("A revision id, or a prefix of one, is 1 to %d characters from A-Z, a-z, 0-9, \"_\", \".\" and \"-\".",
+					   MG_MAX_REVISION_LEN),
+			 errhint("A target is \"head\", \"heads\", \"base\", a revision id, a unique prefix of one, \"+N\" or \"-N\".")));
 }
 
 /*

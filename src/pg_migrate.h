@@ -84,6 +84,7 @@ extern void mg_check_extension_version(void);
 
 /* naming rules, in pg_migrate.c */
 extern void mg_check_revision_id(const char *id, const char *what);
+extern bool mg_target_is_valid(const char *target);
 extern void mg_check_target(const char *target);
 extern const char *mg_resolve_project(const char *project);
 
