@@ -979,11 +979,14 @@ migrate_mask(PG_FUNCTION_ARGS)
  * refuse to run under SQL objects of another version than this library's,
  * and refuse a call with another number of arguments than the function
  * takes (nargs), which only a declaration made by hand can give once the
- * version is right.
+ * version is right.  The caller's statement is masked in pg_stat_activity
+ * first (mask.c), so that a refused call leaves no password showing there
+ * either.
  */
 static void
 begin_call(FunctionCallInfo fcinfo, int nargs)
 {
+	mg_mask_activity();
 	mg_check_extension_version();
 	if (PG_NARGS() != nargs)
 		ereport(ERROR,
