@@ -14,6 +14,13 @@
  * hand, so as long as it is set the next upgrade to "head" is one
  * single-row lookup, however many revisions are applied.
  *
+ * What is read from migrate.* is not trusted further than its constraints
+ * reach: the owner of schema migrate, or a superuser, can write anything
+ * the columns allow.  A NULL parent, a parent or an applied revision that
+ * is not a revision id, a checksum that is long or has a control character
+ * are refused with MG009 naming the row (read_parents, check_stored_id,
+ * read_checksum), before they reach a plan, a message or the server log.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
