@@ -251,8 +251,16 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		" (e ->> 'nontransactional') = 'true',"
 		" CASE jsonb_typeof(e) WHEN 'object' THEN"
 		"  (SELECT k FROM jsonb_object_keys(e) AS k WHERE k <> ALL"
-		"  ('{revision,parents,description,up,down,nontransactional}') ORDER BY k LIMIT 1) END"
-		" FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n) ORDER BY n",
+		"  ('{revision,parents,description,up,down,nontransactional}') ORDER BY k LIMIT 1) END,"
+		" jsonb_typeof(e -> 'revision'), jsonb_typeof(e -> 'up'),"
+		" jsonb_typeof(e -> 'down'), jsonb_typeof(e -> 'description'),"
+		" p.n::int4, jsonb_typeof(p.v)"
+		" FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n)"
+		" LEFT JOIN LATERAL (SELECT v, n FROM jsonb_array_elements("
+		"  CASE jsonb_typeof(e -> 'parents') WHEN 'array' THEN e -> 'parents' END)"
+		"  WITH ORDINALITY AS a(v, n) WHERE jsonb_typeof(v) <> 'string' ORDER BY n LIMIT 1)"
+		"  AS p ON true"
+		" ORDER BY t.n",
 		1, {JSONBOID}
 	},
 	[MGQ_INSERT_FAILURE] = {
@@ -422,7 +430,12 @@ mg_result_text(int row, int col)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/* Column col of the last SPI result's row, a text[], as a C array (NULL when null). */
+/*
+ * Column col of the last SPI result's row, a text[] (of any shape, read in
+ * storage order), as a C array, NULL when the column is null.  A null
+ * element is a NULL pointer: a row edited by hand may hold one, and the
+ * caller must check before using an element.
+ */
 char **
 mg_result_text_array(int row, int col, int *n)
 {
@@ -440,6 +453,6 @@ mg_result_text_array(int row, int col, int *n)
 					  &elems, &elemnulls, n);
 	result = palloc(sizeof(char *) * Max(*n, 1));
 	for (i = 0; i < *n; i++)
-		result[i] = TextDatumGetCString(elems[i]);
+		result[i] = elemnulls[i] ? NULL : TextDatumGetCString(elems[i]);
 	return result;
 }

@@ -323,7 +323,7 @@ report_empty(const char *project)
 	mg_owner_begin(&scope);
 	n = mg_catalog_exec(MGQ_PROJECTS, values, NULL);
 	for (i = 0; i < n; i++)
-		projects = lappend(projects, mg_result_text(i, 1));
+		projects = lappend(projects, mg_shown(mg_result_text(i, 1)));
 	mg_owner_end(&scope);
 
 	initStringInfo(&detail);
