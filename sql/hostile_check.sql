@@ -43,8 +43,8 @@ SELECT count(*) FROM migrate_sync(
             'revision', format('h%s', lpad(g::text, 2, '0')),
             'parents', '[]'::jsonb, 'up', 'SELECT 1;') ORDER BY g)
      FROM generate_series(1, 15) g),
-  project => 'heads');
-SELECT severity, problem, detail FROM migrate_validate('heads')
+  project => 'many_heads');
+SELECT severity, problem, detail FROM migrate_validate('many_heads')
  WHERE problem = 'several heads';
 
 -- 2. INVALID indexes left by interrupted concurrent builds.
