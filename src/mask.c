@@ -25,7 +25,17 @@
  *	  r PASSWORD ''s''', the statement in a log line, the JSON of
  *	  migrate_sync) and a statement commented out are masked too.
  *	- a scan of the text between tokens (and of string contents and
- *	  comments, through the recursion) for URIs and for password=value.
+ *	  comments, through the recursion) for URIs, and after every word
+ *	  ending in "password" for "=" and the value of a key=value
+ *	  connection string, read as libpq's conninfo_parse reads it
+ *	  (fe-connect.c): a backslash escapes the next byte, quoted or not;
+ *	  a quoted value ends at the first quote no backslash escapes, an
+ *	  unquoted one at the first white space no backslash escapes.  Where
+ *	  the same bytes read as SQL (a doubled quote, a quoted identifier, a
+ *	  dollar quote) or as the real text of an E'' literal or JSON string
+ *	  (backslashes written twice) make a longer value, the longest is
+ *	  masked: masking too much hides a few bytes of a message, masking
+ *	  too little shows part of a password.
  *
  * The lexer is this file's own, written after the rules of the server's
  * scan.l (standard and E'' strings, doubled quotes, backslash escapes,
