@@ -42,6 +42,7 @@ static bool uri_password_span(const char *text, size_t pos, size_t *start,
 static bool keyword_value_span(const char *text, size_t pos, size_t *start,
 							   size_t *end);
 static char *replace_secrets(const char *text);
+static char *libpq_unescape(const char *value);
 
 /*
  * Remember a password, so that mask_text replaces it wherever it appears.
@@ -79,29 +80,22 @@ mask_add_conninfo_secrets(const char *conninfo)
 	len = strlen(conninfo);
 	for (pos = 0; pos < len; pos++)
 	{
-		if (uri_password_span(conninfo, pos, &start, &end) ||
-			keyword_value_span(conninfo, pos, &start, &end))
+		bool		in_uri = uri_password_span(conninfo, pos, &start, &end);
+
+		if (in_uri || keyword_value_span(conninfo, pos, &start, &end))
 		{
 			char	   *raw = pnstrdup(conninfo + start, end - start);
 			char	   *decoded = percent_decode(conninfo + start, end - start);
 
 			mask_add_secret(raw);
 			mask_add_secret(decoded);
-			/* a quoted key=value: also the value without quotes/escapes */
-			if (end - start >= 2 && raw[0] == '\'')
+			/* a key=value: also the value as libpq reads it */
+			if (!in_uri)
 			{
-				StringInfoData plain;
-				size_t		i;
+				char	   *plain = libpq_unescape(raw);
 
-				initStringInfo(&plain);
-				for (i = 1; i + 1 < end - start; i++)
-				{
-					if (raw[i] == '\\' && i + 2 < end - start)
-						i++;
-					appendStringInfoChar(&plain, raw[i]);
-				}
-				mask_add_secret(plain.data);
-				pfree(plain.data);
+				mask_add_secret(plain);
+				pfree(plain);
 			}
 			pfree(raw);
 			pfree(decoded);
@@ -248,9 +242,12 @@ uri_password_span(const char *text, size_t pos, size_t *start, size_t *end)
 
 /*
  * If a "password" key (or "sslpassword") starts at pos and is followed by
- * '=' and a value, set [*start, *end) to the value and return true.  A
- * quoted value ('...', with backslash escapes) ends at its closing quote;
- * a bare one at white space, and in a URI's query also at '&' or '#'.
+ * '=' and a value, set [*start, *end) to the value and return true.  The
+ * value is what libpq's conninfo_parse takes for it: a backslash escapes
+ * the next byte, quoted or not; a quoted value ('...') ends at the first
+ * quote no backslash escapes, or at the end of the text when none does;
+ * an unquoted one at the first white space no backslash escapes, and in a
+ * URI's query also at '&' or '#'.
  */
 static bool
 keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
@@ -277,8 +274,24 @@ keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
 	while (text[p] == ' ' || text[p] == '\t')
 		p++;
 	*start = p;
+
+	/*
+	 * Masked already, by this file or by the server (a message quoting a
+	 * masked connection string): the mask alone, so that what follows it
+	 * ("password=****: could not connect") is kept.  A value that only
+	 * starts with the mask is masked whole.
+	 */
+	if (strncmp(text + p, MASK, strlen(MASK)) == 0 &&
+		(text[p + strlen(MASK)] == '\0' ||
+		 strchr(" \t\n\r:;,)'\"&#", text[p + strlen(MASK)]) != NULL))
+	{
+		*end = p + strlen(MASK);
+		return true;
+	}
+
 	if (text[p] == '\'')
 	{
+		/* quoted: to the first quote no backslash escapes, or the end */
 		p++;
 		while (text[p] != '\0' && text[p] != '\'')
 		{
@@ -291,14 +304,48 @@ keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
 	}
 	else
 	{
+		/*
+		 * unquoted: to the first white space no backslash escapes (in a
+		 * URI's query, which has no such escapes, to '&' or '#' as well)
+		 */
 		while (text[p] != '\0' && !isspace((unsigned char) text[p]) &&
 			   !(in_query && (text[p] == '&' || text[p] == '#')))
+		{
+			if (!in_query && text[p] == '\\' && text[p + 1] != '\0')
+				p++;
 			p++;
+		}
 	}
 	if (p == *start)
 		return false;
 	*end = p;
 	return true;
+}
+
+/*
+ * A key=value value as libpq's conninfo_parse reads it (fe-connect.c),
+ * palloc'd: without its quotes, each backslash escaping the next byte.
+ */
+static char *
+libpq_unescape(const char *value)
+{
+	StringInfoData out;
+	const char *p = value;
+	bool		quoted = *p == '\'';
+
+	initStringInfo(&out);
+	if (quoted)
+		p++;
+	while (*p != '\0')
+	{
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (quoted && *p == '\'')
+			break;
+		appendStringInfoChar(&out, *p);
+		p++;
+	}
+	return out.data;
 }
 
 /* s[0..len) with %XX sequences decoded (malformed ones kept as they are) */
