@@ -65,12 +65,12 @@ static int	cmd_stamp(const ClientOptions *opts);
 static int	run_steps(const ClientOptions *opts, bool up, const char *target,
 					  bool dry_run);
 
-/* What an upgrade would do, as probe_plan finds out. */
+/* What an upgrade or a downgrade would do, as probe_plan finds out. */
 typedef enum PlanKind
 {
 	PLAN_FAILED,				/* the dry run failed (printed) */
-	PLAN_EMPTY,					/* nothing to apply */
-	PLAN_PENDING,				/* revisions to apply */
+	PLAN_EMPTY,					/* nothing to apply or revert */
+	PLAN_PENDING,				/* revisions to apply or revert */
 	PLAN_NON_TRANSACTIONAL		/* one cannot run in a transaction block */
 } PlanKind;
 
