@@ -80,6 +80,7 @@ typedef struct ClientOptions
 extern void mask_add_secret(const char *secret);
 extern void mask_add_conninfo_secrets(const char *conninfo);
 extern char *mask_text(const char *text);
+extern char *mask_unparsable_conninfo(const char *conninfo);
 
 /* output.c */
 extern char *out_format(const char *fmt, va_list args) pg_attribute_printf(1, 0);

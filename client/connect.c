@@ -328,8 +328,8 @@ check_conninfo(const char *conninfo)
 
 		while (len > 0 && reason[len - 1] == '\n')
 			reason[--len] = '\0';
-		/* masked alone first: where its password ends is known here */
-		masked = mask_text(conninfo);
+		/* all that may be the password: the reason may quote part of it */
+		masked = mask_unparsable_conninfo(conninfo);
 		msg = psprintf("invalid connection string \"%s\": %s", masked, reason);
 		out_message("ERROR", msg);
 		out_set_client_error(msg);

@@ -105,6 +105,77 @@ mask_add_conninfo_secrets(const char *conninfo)
 }
 
 /*
+ * A connection string libpq could not parse, masked for the error that
+ * says so.  What its author meant for the password is not known: in
+ * "password=SEC RET", libpq reads SEC and then refuses RET, a key without
+ * "=", quoting it in its reason.  So from the value of the first password
+ * key on, and in a URI from the first ":" of the authority to its last
+ * "@", everything is ****; and each word of what was hidden is remembered
+ * as a secret, so that mask_text hides it in libpq's reason too.
+ */
+char *
+mask_unparsable_conninfo(const char *conninfo)
+{
+	size_t		len = strlen(conninfo);
+	size_t		hide_from = len;
+	size_t		hide_to = len;
+	size_t		pos;
+	const char *scheme_end = strstr(conninfo, "://");
+	StringInfoData out;
+
+	for (pos = 0; pos < len; pos++)
+	{
+		size_t		start,
+					end;
+
+		if (keyword_value_span(conninfo, pos, &start, &end))
+		{
+			hide_from = start;
+			break;
+		}
+	}
+	if (scheme_end != NULL)
+	{
+		const char *auth = scheme_end + 3;
+		const char *at = strrchr(auth, '@');
+		const char *colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
+
+		if (colon != NULL && (size_t) (colon + 1 - conninfo) < hide_from)
+		{
+			hide_from = colon + 1 - conninfo;
+			hide_to = at - conninfo;
+		}
+	}
+	if (hide_from >= hide_to)
+		return mask_text(conninfo);
+
+	/* every word hidden is a secret */
+	pos = hide_from;
+	while (pos < hide_to)
+	{
+		size_t		word = pos;
+		char	   *w;
+
+		while (pos < hide_to && !isspace((unsigned char) conninfo[pos]))
+			pos++;
+		if (pos > word)
+		{
+			w = pnstrdup(conninfo + word, pos - word);
+			mask_add_secret(w);
+			pfree(w);
+		}
+		while (pos < hide_to && isspace((unsigned char) conninfo[pos]))
+			pos++;
+	}
+
+	initStringInfo(&out);
+	appendBinaryStringInfo(&out, conninfo, hide_from);
+	appendStringInfoString(&out, MASK);
+	appendStringInfoString(&out, conninfo + hide_to);
+	return out.data;
+}
+
+/*
  * A copy of text with every password in it, by shape and by value, shown
  * as ****.  Never returns NULL (NULL in, "" out).
  */

@@ -144,6 +144,17 @@ sub applied
 		"host=$host port=$dead_port password='SEC HIDDEN8 dbname=app", 'status');
 	like($err, qr/invalid connection string .*unterminated quoted string/, 'says why');
 	unlike($err, qr/HIDDEN/, 'an unterminated quote: no part of the password is printed');
+
+	# a space left unescaped: libpq reads SEC and refuses the key HIDDEN9,
+	# quoting it; what was meant is not known, so all of it is hidden
+	($out, $err) = client_is(2, 'an unescaped space', '-d',
+		"host=$host port=$dead_port password=SEC HIDDEN9 dbname=app", 'status');
+	like($err, qr/invalid connection string .*missing "=" after/, 'says why');
+	unlike($err, qr/HIDDEN/, 'an unescaped space: no part of the password is printed');
+	($out, $err) = client_is(2, 'a URI with a space and a bad parameter', '-d',
+		"postgresql://u:SEC HIDDEN9\@localhost:$dead_port/app?nosuch=1", '--json', 'status');
+	like($out, qr/invalid URI query parameter/, 'says why');
+	unlike($err . $out, qr/HIDDEN/, 'a URI with a space: no part of the password is printed');
 }
 
 # ------------------------------- item 15: the ": " after a masked password
