@@ -976,14 +976,14 @@ uri_secret(const char *s, int pos, int to, int *end)
  *	- read as SQL, a literal or quoted identifier starting at the value may
  *	  run further ('a''b', "a b", $$a b$$, E'a\' b'); *sqltok is that
  *	  token, for quoting the mask the same way;
- *	- escaped (the text is the content of an E'' literal, where each
- *	  backslash of the real text is written twice): libpq's rules applied
- *	  to the real text too.
+ *	- escaped (the text is the content of an E'' literal or of a JSON
+ *	  string, where each backslash of the real text is written twice):
+ *	  libpq's rules applied to the real text too.
  *
  * *closed says whether a quoted value (libpq's reading) has its closing
  * quote; *extended that the value was taken on beyond every reading, and
- * must be masked as **** alone (see below).  "=>" followed by a literal is a named argument (password =>
- * 'x'): the value is that literal.
+ * must be masked as **** alone (see below).  "=>" followed by a literal
+ * is a named argument (password => 'x'): the value is that literal.
  */
 static int
 conninfo_value(const char *s, int len, int pos, bool escaped, int *vstart,
@@ -1081,9 +1081,10 @@ conninfo_value(const char *s, int len, int pos, bool escaped, int *vstart,
 }
 
 /*
- * The end of the libpq value starting at s[pos] (see conninfo_value);
- * doubled: read the real text of an E'' literal's content, where "\\"
- * is one backslash.
+ * The end of the libpq value starting at s[pos] (see conninfo_value), and
+ * in *closed whether it is quoted and closed; doubled: read the real text
+ * of an E'' literal's or a JSON string's content, where "\\" is one
+ * backslash.
  */
 static int
 libpq_value_end(const char *s, int len, int pos, bool doubled, bool *closed)
@@ -1139,7 +1140,7 @@ unquoted_end(const char *s, int len, int pos, bool doubled)
 
 /*
  * The character of the real text at s[pos] into *c, and how many bytes it
- * takes: one, or with doubled (the content of an E'' literal) two for a
+ * takes: one, or with doubled (an E'' literal's content) two for a
  * backslash escape, "\\" being a backslash and "\n", "\r", "\t", "\f" the
  * white space they stand for.  Other escapes (octal, hex, Unicode) are
  * read as a character that is not white space and not a quote: at worst
