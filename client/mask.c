@@ -43,10 +43,12 @@ static bool keyword_value_span(const char *text, size_t pos, size_t *start,
 							   size_t *end);
 static char *replace_secrets(const char *text);
 static char *libpq_unescape(const char *value);
+static void add_words_as_secrets(const char *s, size_t from, size_t to);
 
 /*
  * Remember a password, so that mask_text replaces it wherever it appears.
- * NULL and "" are ignored; the same secret twice is kept once.
+ * NULL and "" are ignored; the same secret twice is kept once.  The list
+ * is kept longest first, the order replace_secrets replaces them in.
  */
 void
 mask_add_secret(const char *secret)
@@ -59,7 +61,16 @@ mask_add_secret(const char *secret)
 		if (strcmp(secrets[i], secret) == 0)
 			return;
 	secrets = pg_realloc(secrets, sizeof(char *) * (nsecrets + 1));
-	secrets[nsecrets++] = pg_strdup(secret);
+
+	/*
+	 * Longest first: replacing "SEC" before "SEC RET" would leave " RET"
+	 * (a URI's query takes a password with a space, which the shape of a
+	 * password=value reads only up to the space).
+	 */
+	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < strlen(secret); i--)
+		secrets[i] = secrets[i - 1];
+	secrets[i] = pg_strdup(secret);
+	nsecrets++;
 }
 
 /*
@@ -108,71 +119,79 @@ mask_add_conninfo_secrets(const char *conninfo)
  * A connection string libpq could not parse, masked for the error that
  * says so.  What its author meant for the password is not known: in
  * "password=SEC RET", libpq reads SEC and then refuses RET, a key without
- * "=", quoting it in its reason.  So from the value of the first password
- * key on, and in a URI from the first ":" of the authority to its last
- * "@", everything is ****; and each word of what was hidden is remembered
- * as a secret, so that mask_text hides it in libpq's reason too.
+ * "=", quoting it in its reason.  So in a URI everything from the first
+ * ":" of the authority to its last "@" is ****, and from the value of the
+ * first password key on (after the URI's authority) the rest of the
+ * string; each word hidden is remembered as a secret, so that mask_text
+ * hides it in libpq's reason too.
  */
 char *
 mask_unparsable_conninfo(const char *conninfo)
 {
 	size_t		len = strlen(conninfo);
-	size_t		hide_from = len;
-	size_t		hide_to = len;
+	size_t		from = 0;
 	size_t		pos;
-	const char *scheme_end = strstr(conninfo, "://");
 	StringInfoData out;
 
-	for (pos = 0; pos < len; pos++)
+	initStringInfo(&out);
+	if (strncmp(conninfo, "postgresql://", 13) == 0 ||
+		strncmp(conninfo, "postgres://", 11) == 0)
+	{
+		const char *auth = strstr(conninfo, "://") + 3;
+		const char *at = strrchr(auth, '@');
+		const char *colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
+
+		if (colon != NULL)
+		{
+			size_t		start = colon + 1 - conninfo;
+			size_t		end = at - conninfo;
+
+			add_words_as_secrets(conninfo, start, end);
+			appendBinaryStringInfo(&out, conninfo, start);
+			appendStringInfoString(&out, MASK);
+			from = end;
+		}
+	}
+	for (pos = from; pos < len; pos++)
 	{
 		size_t		start,
 					end;
 
 		if (keyword_value_span(conninfo, pos, &start, &end))
 		{
-			hide_from = start;
+			add_words_as_secrets(conninfo, start, len);
+			appendBinaryStringInfo(&out, conninfo + from, start - from);
+			appendStringInfoString(&out, MASK);
+			from = len;
 			break;
 		}
 	}
-	if (scheme_end != NULL)
-	{
-		const char *auth = scheme_end + 3;
-		const char *at = strrchr(auth, '@');
-		const char *colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
+	appendStringInfoString(&out, conninfo + from);
+	return out.data;
+}
 
-		if (colon != NULL && (size_t) (colon + 1 - conninfo) < hide_from)
-		{
-			hide_from = colon + 1 - conninfo;
-			hide_to = at - conninfo;
-		}
-	}
-	if (hide_from >= hide_to)
-		return mask_text(conninfo);
+/* Remember each white-space separated word of s[from..to) as a secret. */
+static void
+add_words_as_secrets(const char *s, size_t from, size_t to)
+{
+	size_t		pos = from;
 
-	/* every word hidden is a secret */
-	pos = hide_from;
-	while (pos < hide_to)
+	while (pos < to)
 	{
 		size_t		word = pos;
-		char	   *w;
 
-		while (pos < hide_to && !isspace((unsigned char) conninfo[pos]))
+		while (pos < to && !isspace((unsigned char) s[pos]))
 			pos++;
 		if (pos > word)
 		{
-			w = pnstrdup(conninfo + word, pos - word);
+			char	   *w = pnstrdup(s + word, pos - word);
+
 			mask_add_secret(w);
 			pfree(w);
 		}
-		while (pos < hide_to && isspace((unsigned char) conninfo[pos]))
+		while (pos < to && isspace((unsigned char) s[pos]))
 			pos++;
 	}
-
-	initStringInfo(&out);
-	appendBinaryStringInfo(&out, conninfo, hide_from);
-	appendStringInfoString(&out, MASK);
-	appendStringInfoString(&out, conninfo + hide_to);
-	return out.data;
 }
 
 /*
