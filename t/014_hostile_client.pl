@@ -123,7 +123,9 @@ sub applied
 			"host=$host port=$dead_port password=HIDDEN4\\\\\\ HIDDEN4 dbname=app" ],
 		[ 'a trailing backslash', "host=$host port=$dead_port dbname=app password=HIDDEN5\\" ],
 		[ 'several keywords',
-			"host=$host port=$dead_port sslpassword=SEC\\ HIDDEN6 password='SEC\\' HIDDEN7' dbname=app" ]);
+			"host=$host port=$dead_port sslpassword=SEC\\ HIDDEN6 password='SEC\\' HIDDEN7' dbname=app" ],
+		[ 'a space in a URI query\'s password, which libpq takes',
+			"postgresql:///app?host=$host&port=$dead_port&password=SEC HIDDEN8" ]);
 	for my $case (@cases)
 	{
 		my ($name, $conninfo) = @$case;
