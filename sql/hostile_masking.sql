@@ -41,6 +41,10 @@ SELECT migrate_mask($$password="SEC RET" user=u$$);
 -- a named argument, and a value that starts like one
 SELECT migrate_mask($$SELECT f(password => 'SECRET', x => 1)$$);
 SELECT migrate_mask($$password=>SEC\ RET user=u$$);
+-- a URI's query parameter: libpq takes it to the next "&", spaces and
+-- all (in running text, where the URI ends is not known)
+SELECT migrate_mask($$SELECT dblink_connect('postgresql://h/db?password=SEC RET&user=u')$$);
+SELECT migrate_mask($$postgresql://h/db?user=u&sslpassword=SEC\ RET$$);
 -- already masked: masking again changes nothing
 SELECT migrate_mask($$password=**** password='****' password='****$$);
 

@@ -199,8 +199,8 @@ static bool contains_password(const char *s, int len);
 static void mask_plain(const char *s, int from, int to, MaskState *st);
 static int	uri_secret(const char *s, int pos, int to, int *end);
 static int	conninfo_value(const char *s, int len, int pos, bool escaped,
-						   int *vstart, MaskToken *sqltok, bool *closed,
-						   bool *extended);
+						   bool in_query, int *vstart, MaskToken *sqltok,
+						   bool *closed, bool *extended);
 static int	libpq_value_end(const char *s, int len, int pos, bool doubled,
 							bool *closed);
 static int	unquoted_end(const char *s, int len, int pos, bool doubled);
@@ -566,7 +566,10 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 				MaskToken	vt;
 				bool		closed;
 				bool		extended;
-				int			vend = conninfo_value(s, len, t.end, st->escaped,
+				/* a URI's query parameter: ?password=... or &password=... */
+				bool		in_query = t.start > 0 &&
+					(s[t.start - 1] == '?' || s[t.start - 1] == '&');
+				int			vend = conninfo_value(s, len, t.end, st->escaped, in_query,
 												  &vstart, &vt, &closed, &extended);
 
 				if (vend > vstart)
@@ -984,10 +987,12 @@ uri_secret(const char *s, int pos, int to, int *end)
  * quote; *extended that the value was taken on beyond every reading, and
  * must be masked as **** alone (see below).  "=>" followed by a literal
  * is a named argument (password => 'x'): the value is that literal.
+ * in_query: the word is a parameter of a URI's query, whose value libpq
+ * takes to the next "&" (masked as **** alone).
  */
 static int
-conninfo_value(const char *s, int len, int pos, bool escaped, int *vstart,
-			   MaskToken *sqltok, bool *closed, bool *extended)
+conninfo_value(const char *s, int len, int pos, bool escaped, bool in_query,
+			   int *vstart, MaskToken *sqltok, bool *closed, bool *extended)
 {
 	int			i = pos;
 	int			end;
@@ -1025,6 +1030,18 @@ conninfo_value(const char *s, int len, int pos, bool escaped, int *vstart,
 		return -1;
 
 	*vstart = i;
+	if (in_query)
+	{
+		/*
+		 * libpq takes a URI's query parameter to the next "&", white space
+		 * included: where the URI ends in running text is not known
+		 */
+		end = i;
+		while (end < len && s[end] != '&')
+			end++;
+		*extended = true;
+		return end;
+	}
 	end = libpq_value_end(s, len, i, false, closed);
 	if (escaped)
 	{
