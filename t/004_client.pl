@@ -132,7 +132,7 @@ client_is(2, '--limit on another command', '--limit', '5', 'status');
 client_is(2, 'a bad --connect-retries', '--connect-retries', 'many', 'status');
 client_is(2, '--dir on history', '--dir', '/tmp', 'history');
 client_is(2, 'an unknown layout', '--layout', 'liquibase', 'sync', '/tmp');
-client_is(2, '--per-revision on down', '--per-revision', 'down', 'base');
+client_is(2, '--per-revision on stamp', '--per-revision', 'stamp', 'base');
 client_is(2, '--per-revision with --dry-run', '--per-revision', '--dry-run', 'up');
 {
 	my ($out, $err) = client_is(2, 'unknown command', 'frobnicate');
