@@ -4,12 +4,13 @@
 # nor leave anything half-done.
 #
 # Two rounds, one at pg_migrate.lock_timeout = '1ms' and one at the default
-# (50 ms), each over a project of its own of 60 revisions in a chain, mixing
+# (50 ms), each over a project of its own of 81 revisions in a chain, mixing
 # transactional revisions (a table created; a column added to a table that
 # a background reader keeps using, so lock timeouts and retries happen) and
 # top-level ones run by CALL migrate_run's worker (CREATE INDEX
 # CONCURRENTLY IF NOT EXISTS; a procedure that COMMITs twice).  Each round
-# deals twice, in a shuffled order, every pair of call and fault:
+# deals three times (PGM_FAULT_DECKS), in a shuffled order, every pair of
+# call and fault, 36 faults a round:
 #
 #   migrate_upgrade (to the end of the run of transactional revisions
 #   ahead, as it cannot run top-level ones):
@@ -20,12 +21,14 @@
 #     the same five, and pg_cancel_backend and pg_terminate_backend of the
 #     top-level worker.
 #
-# A fault comes a random moment (up to 0.4 s) after the caller shows that
-# it applies a revision, or for the worker's faults after the worker has
-# started; a call that ends first takes the fault after its end (a no-op,
-# or a shutdown between calls).  The random choices (order, targets,
-# delays) come from a fixed seed, printed first; PGM_FAULT_SEED=N chooses
-# another.  The seed repeats the faults, not the machine's timing.
+# A fault comes a random moment (up to 0.3 s) after the caller shows that
+# it applies a revision (one time in four, after the call is sent, so that
+# some hit the connection, the lock, the planning), or for the worker's
+# faults after the worker has started; a call that ends first takes the
+# fault after its end (a no-op, or a shutdown between calls).  The random
+# choices (order, targets, delays) come from a fixed seed, printed first;
+# PGM_FAULT_SEED=N chooses another.  The seed repeats the faults, not the
+# machine's timing.
 #
 # After every fault, and after the run that finishes each round:
 # - no process died on a signal.  The server log is scanned for the lines
@@ -33,12 +36,14 @@
 #   an exit status other than 0 or 1, "terminating any other active server
 #   processes") and for a failed assertion ("TRAP:").  A FATAL exit
 #   (terminate, lost client, fast shutdown) has status 1 and is no crash.
-#   An immediate shutdown SIGQUITs every child, which exits at once with
-#   status 2 without running its exit handlers, or is SIGKILLed if slow;
-#   the postmaster expects these and logs none of them, so they are not
-#   counted, and nothing pg_migrate does can run then (see ExitCheck.pm).
-#   The crash recovery that follows an immediate shutdown is expected; the
-#   start after a fast shutdown must run none.
+#   An immediate shutdown SIGQUITs every child, which leaves at once with
+#   status 2 through _exit, running none of its exit handlers (so none of
+#   pg_migrate's), or is SIGKILLed after 5 s if it does not; the
+#   postmaster expects these deaths and logs none of them.  They are not
+#   crashes and the scan does not see them; by the same token the log could
+#   not show a crash in that window, and the test claims nothing about one
+#   (see ExitCheck.pm).  The crash recovery that follows an immediate
+#   shutdown is expected; the start after a fast shutdown must run none.
 # - every revision is applied once or not at all: the applied set is a
 #   prefix of the chain; an applied revision has exactly one "upgrade" row
 #   in the history and its schema object (the table, the column and its
@@ -50,7 +55,7 @@
 #   that committed"), which is why those scripts can run twice.
 # - no migrating session, no pg_migrate worker and no migration lock left.
 # At the end of each round, CALL migrate_run() with no fault applies every
-# revision left, and every check above holds with all 60 applied and no
+# revision left, and every check above holds with all applied and no
 # INVALID index left.
 
 use strict;
@@ -72,8 +77,9 @@ my $seed = $ENV{PGM_FAULT_SEED} // 20261207;
 note "fault loop seed: $seed (PGM_FAULT_SEED=$seed repeats these faults)";
 srand($seed);
 
-my $revisions = 80;
-my $decks = 3;
+# PGM_FAULT_DECKS=N deals every pair N times per round (more revisions)
+my $decks = $ENV{PGM_FAULT_DECKS} // 3;
+my $revisions = 27 * $decks;
 
 my $node = PostgreSQL::Test::Cluster->new('hostile_fault_loop');
 $node->init;
@@ -302,12 +308,19 @@ sub inject
 	my $offset = -s $node->logfile;
 	my $m = ExitCheck::start_psql($node, $db, \@before, $call);
 
-	# the moment: the caller applies a revision, or the worker runs
-	my $ready = ExitCheck::wait_for(
-		$node, $db, $m,
-		$fault =~ /worker/ ? $worker_sql
-		: "$caller_sql AND query LIKE 'pg_migrate: %'",
-		"$what: the call begins");
+	# the moment: after the worker has started, for its faults; for the
+	# others, after the caller has begun to apply a revision, or one time
+	# in four from the start of the call (connecting, locking, planning)
+	if ($fault =~ /worker/)
+	{
+		ExitCheck::wait_for($node, $db, $m, $worker_sql, "$what: the worker starts");
+	}
+	elsif (rand() >= 0.25)
+	{
+		ExitCheck::wait_for($node, $db, $m,
+			"$caller_sql AND query LIKE 'pg_migrate: %'",
+			"$what: the call applies a revision");
+	}
 	usleep(int(rand(300_000)));
 
 	my $pid;
