@@ -17,8 +17,11 @@
 #  4. the issue's one-liner: a revision that terminates its own backend
 #     (migrate_upgrade);
 #  5. the same in a top-level revision, which terminates its own worker;
-#  6. the deploy client killed (its socket closes) during migrate_upgrade;
-#  7. the same during CALL migrate_run, while the worker runs;
+#  6. the deploy client killed (its socket closes) during migrate_upgrade:
+#     psql, and the pg_migrate client program's up;
+#  7. the same during CALL migrate_run, while the worker runs (psql, and
+#     the client's up, which switches to migrate_run for a top-level
+#     revision);
 #  8. pg_ctl stop -m fast during migrate_upgrade;
 #  9. the same during CALL migrate_run, while the worker runs;
 # 10. pg_terminate_backend of the top-level worker;
@@ -45,6 +48,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 
 use ExitCheck;
+use IPC::Run;
 use MigrationWindow;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -148,10 +152,29 @@ sub snapshot
 	return \%state;
 }
 
-# The psql of the migrating session, started in the background.
+# The migrating session, started in the background: psql, or the
+# pg_migrate client program (on PATH, as in t/004_client.pl), whose
+# settings come through PGOPTIONS and whose application_name is PGAPPNAME.
 sub start_call
 {
 	my ($case, $lock_timeout) = @_;
+
+	if ($case->{call} eq 'pg_migrate up')
+	{
+		my ($stdout, $stderr) = ('', '');
+		my %m = (stdout => \$stdout, stderr => \$stderr);
+		local $ENV{PGAPPNAME} = $ExitCheck::APPNAME;
+		local $ENV{PGOPTIONS} = '-c test.slow=on'
+		  . ($lock_timeout ne 'default' ? " -c pg_migrate.lock_timeout=$lock_timeout" : '');
+		$m{harness} = IPC::Run::start(
+			[
+				'pg_migrate', '-d', $node->connstr($db),
+				'--project', $case->{project}, 'up'
+			],
+			'<', \undef, '>', \$stdout, '2>', \$stderr);
+		return \%m;
+	}
+
 	my @before = (
 		"SET pg_migrate.project = '$case->{project}'",
 		'SET test.slow = on');
@@ -222,6 +245,20 @@ my @cases = (
 		name => 'the client is killed during CALL migrate_run, worker running',
 		project => 'top',
 		call => $run,
+		asleep => 'worker',
+		fault => 'kill client',
+	},
+	{
+		name => 'the pg_migrate client is killed during its up (migrate_upgrade)',
+		project => 'tx',
+		call => 'pg_migrate up',
+		asleep => 'backend',
+		fault => 'kill client',
+	},
+	{
+		name => 'the pg_migrate client is killed during its up (CALL migrate_run), worker running',
+		project => 'top',
+		call => 'pg_migrate up',
 		asleep => 'worker',
 		fault => 'kill client',
 	},
