@@ -4,21 +4,23 @@
 # nor leave anything half-done.
 #
 # Two rounds, one at pg_migrate.lock_timeout = '1ms' and one at the default
-# (50 ms), each over a project of its own of 81 revisions in a chain, mixing
+# (50 ms), each over a project of its own of 90 revisions in a chain, mixing
 # transactional revisions (a table created; a column added to a table that
 # a background reader keeps using, so lock timeouts and retries happen) and
 # top-level ones run by CALL migrate_run's worker (CREATE INDEX
 # CONCURRENTLY IF NOT EXISTS; a procedure that COMMITs twice).  Each round
 # deals three times (PGM_FAULT_DECKS), in a shuffled order, every pair of
-# call and fault, 36 faults a round:
+# call and fault, 42 faults a round:
 #
 #   migrate_upgrade (to the end of the run of transactional revisions
 #   ahead, as it cannot run top-level ones):
-#     pg_cancel_backend and pg_terminate_backend of the caller, the client
-#     killed, pg_ctl stop -m fast, pg_ctl stop -m immediate;
+#     pg_cancel_backend and pg_terminate_backend of the caller, a cancel
+#     followed within 0.1 s by a termination (which finds the caller
+#     stopping its worker or recording the failure), the client killed,
+#     pg_ctl stop -m fast, pg_ctl stop -m immediate;
 #   CALL migrate_run('+N') (N reaching the next top-level revision when
 #   the fault is the worker's):
-#     the same five, and pg_cancel_backend and pg_terminate_backend of the
+#     the same six, and pg_cancel_backend and pg_terminate_backend of the
 #     top-level worker.
 #
 # A fault comes a random moment (up to 0.3 s) after the caller shows that
@@ -79,7 +81,7 @@ srand($seed);
 
 # PGM_FAULT_DECKS=N deals every pair N times per round (more revisions)
 my $decks = $ENV{PGM_FAULT_DECKS} // 3;
-my $revisions = 27 * $decks;
+my $revisions = 30 * $decks;
 
 my $node = PostgreSQL::Test::Cluster->new('hostile_fault_loop');
 $node->init;
@@ -331,6 +333,18 @@ sub inject
 		$pid = $node->safe_psql($db, $2 eq 'caller' ? $caller_sql : $worker_sql);
 		$live = $node->safe_psql($db, "SELECT $signal($pid)") eq 't' if $pid ne '';
 	}
+	elsif ($fault eq 'cancel, then terminate caller')
+	{
+		# the termination finds it stopping its worker, or recording the
+		# failure the cancel caused
+		$pid = $node->safe_psql($db, $caller_sql);
+		if ($pid ne '')
+		{
+			$live = $node->safe_psql($db, "SELECT pg_cancel_backend($pid)") eq 't';
+			usleep(int(rand(100_000)));
+			$node->safe_psql($db, "SELECT pg_terminate_backend($pid)");
+		}
+	}
 	elsif ($fault eq 'client loss')
 	{
 		$live = $node->safe_psql($db, $caller_sql) ne '';
@@ -364,9 +378,11 @@ sub inject
 
 my @pairs = (
 	(map { [ 'upgrade', $_ ] }
-		  ('cancel caller', 'terminate caller', 'client loss', 'fast stop', 'immediate stop')),
+		  ('cancel caller', 'terminate caller', 'cancel, then terminate caller',
+			'client loss', 'fast stop', 'immediate stop')),
 	(map { [ 'run', $_ ] }
-		  ('cancel caller', 'terminate caller', 'cancel worker', 'terminate worker',
+		  ('cancel caller', 'terminate caller', 'cancel, then terminate caller',
+			'cancel worker', 'terminate worker',
 			'client loss', 'fast stop', 'immediate stop')));
 
 my $started = time();
@@ -414,7 +430,7 @@ for my $round ([ '1ms', 'a', 'loop_1ms' ], [ 'default', 'b', 'loop_default' ])
 
 for my $fault (sort keys %hits)
 {
-	note sprintf('%-16s interrupted a call %d times, came after its end %d times',
+	note sprintf('%-29s interrupted a call %d times, came after its end %d times',
 		$fault, $hits{$fault}{hit} // 0, $hits{$fault}{missed} // 0);
 	cmp_ok($hits{$fault}{hit} // 0, '>', 0,
 		"$fault interrupted a running migration at least once");
