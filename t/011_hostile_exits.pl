@@ -6,8 +6,8 @@
 # already cleared MyProc, and the segfault restarted the whole cluster.
 # t/001_crash.pl and t/009_toplevel.pl only use SIGKILL, which runs no exit
 # handler at all.  Each case below runs at pg_migrate.lock_timeout = '1ms'
-# (the probe fires every millisecond: the old crash was certain) and at the
-# default (50 ms: it was about one in ten):
+# (the probe fires every millisecond: before the fix nearly every case
+# crashed) and at the default (50 ms: about one exit in ten crashed):
 #
 #  1. pg_terminate_backend of the backend running migrate_upgrade;
 #  2. the same for a backend running a transactional revision under CALL
