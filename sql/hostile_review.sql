@@ -304,6 +304,28 @@ SELECT statement, rule, message FROM migrate_lint($$
   INSERT INTO fresh VALUES (1);
   CALL no_such_procedure();
 $$);
+-- and so is code a statement runs through an expression: an index's, a
+-- new column's default, a CHECK validated now, a USING clause; or that
+-- DML runs through a table's defaults, checks and indexes
+CREATE FUNCTION user_immutable(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+CREATE TABLE coded (v int DEFAULT user_function(), w int);
+SELECT statement, rule, message FROM migrate_lint($$
+  CREATE INDEX ON triggered (user_immutable(v));
+  CREATE INDEX ON triggered (v) WHERE user_immutable(v) > 0;
+  CREATE INDEX ON triggered (lower(v::text));
+  ALTER TABLE triggered ADD COLUMN d int DEFAULT user_function();
+  ALTER TABLE triggered ADD CHECK (user_immutable(v) > 0);
+  ALTER TABLE triggered ADD CHECK (user_immutable(v) > 0) NOT VALID;
+  ALTER TABLE triggered ALTER COLUMN v TYPE bigint USING user_immutable(v);
+  INSERT INTO coded (w) VALUES (1);
+  CREATE TABLE fresh (v int DEFAULT user_function(), w int);
+  INSERT INTO fresh (w) VALUES (1);
+  CREATE TABLE plain (v int DEFAULT 0);
+  CREATE INDEX plain_v ON plain (user_immutable(v));
+  UPDATE plain SET v = 1;
+$$);
+DROP TABLE coded;
+DROP FUNCTION user_immutable(int);
 -- under pg_migrate.lint = error, a deploy role's DO block no longer slips
 -- through
 SELECT migrate_register('sneaky', $$

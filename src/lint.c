@@ -128,6 +128,7 @@
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -347,7 +348,8 @@ typedef enum Verdict
 
 typedef struct OpaqueWalk
 {
-	const char *what;			/* the first opaque call found, or NULL */
+	const char *what;			/* the first opaque call found, "" when too
+								 * deep to walk, NULL for none */
 } OpaqueWalk;
 
 typedef struct RewriteWork
@@ -377,10 +379,15 @@ static void lint_rename(LintStmt *st, RenameStmt *stmt);
 static void lint_drop(LintStmt *st, DropStmt *stmt);
 static void lint_vacuum(LintStmt *st, VacuumStmt *stmt);
 static void lint_set(LintStmt *st, VariableSetStmt *stmt);
-static void lint_created(LintStmt *st, RangeVar *rv);
+static SimRel *lint_created(LintStmt *st, RangeVar *rv);
 static void lint_schema(LintStmt *st, CreateSchemaStmt *stmt);
 static void lint_set_schema(LintStmt *st, AlterObjectSchemaStmt *stmt);
 static void lint_opaque(LintStmt *st, Node *stmt);
+static bool calls_user_code(Node *raw, const char **what);
+static bool stored_user_code(Datum stored);
+static bool user_function(Oid funcid, void *context);
+static bool stored_walker(Node *node, void *context);
+static bool stored_code(Oid relid);
 static void lint_dml(LintStmt *st, RangeVar *rv, const char *command);
 static SimRel *created_in(MgLint *lint, SimSchema *schema, const char *name);
 static void rename_rel(MgLint *lint, SimSchema *from, const char *oldname, SimRel *created,
@@ -416,7 +423,7 @@ static void rewrite_work(void *arg);
 static bool requires_rewrite(Node *expr, AttrNumber attnum);
 static bool opaque_walker(Node *node, OpaqueWalk *walk);
 static void opaque_walk_work(void *arg);
-static bool has_user_triggers(MgLint *lint, Oid relid);
+static bool has_user_code(MgLint *lint, Oid relid);
 static void add_finding(LintStmt *st, const char *rule, char *message, char *hint);
 static MgLintFinding *new_finding(const MgScript *script, int number, int offset,
 								  const char *rule, const char *message, const char *hint);
@@ -746,12 +753,34 @@ lint_statement(LintStmt *st, Node *stmt)
 		case T_CreateStmt:
 			{
 				CreateStmt *c = (CreateStmt *) stmt;
+				List	   *exprs = NIL;
+				SimRel	   *created;
+				const char *what;
 
 				/* CREATE TABLE ... PARTITION OF locks the parent */
 				if (c->partbound != NULL && c->inhRelations != NIL)
 					st->rel = resolve(st, linitial_node(RangeVar, c->inhRelations),
 									  AccessExclusiveLock);
-				lint_created(st, c->relation);
+				created = lint_created(st, c->relation);
+
+				/*
+				 * defaults and checks that call code of a user's run on
+				 * every later INSERT or UPDATE, as triggers do
+				 */
+				foreach(lc, c->tableElts)
+				{
+					ListCell   *cc;
+
+					if (IsA(lfirst(lc), Constraint))
+						exprs = lappend(exprs, ((Constraint *) lfirst(lc))->raw_expr);
+					else if (IsA(lfirst(lc), ColumnDef))
+						foreach(cc, ((ColumnDef *) lfirst(lc))->constraints)
+							exprs = lappend(exprs, lfirst_node(Constraint, cc)->raw_expr);
+				}
+				foreach(lc, c->constraints)
+					exprs = lappend(exprs, lfirst_node(Constraint, lc)->raw_expr);
+				if (created != NULL && calls_user_code((Node *) exprs, &what))
+					st->lint->triggered = lappend(st->lint->triggered, created);
 				break;
 			}
 		case T_CreateForeignTableStmt:
@@ -827,10 +856,24 @@ lint_index(LintStmt *st, IndexStmt *stmt)
 {
 	LintRel    *rel = resolve(st, stmt->relation,
 							  stmt->concurrent ? ShareUpdateExclusiveLock : ShareLock);
+	List	   *exprs = NIL;
+	const char *what;
+	ListCell   *lc;
 
 	st->rel = rel;
 	if (stmt->idxname != NULL && rel->schema != NULL)
 		created_in(st->lint, rel->schema, stmt->idxname)->table = rel->created;
+
+	/* the build computes the expressions and the predicate */
+	foreach(lc, stmt->indexParams)
+		if (lfirst_node(IndexElem, lc)->expr != NULL)
+			exprs = lappend(exprs, lfirst_node(IndexElem, lc)->expr);
+	if (stmt->whereClause != NULL)
+		exprs = lappend(exprs, stmt->whereClause);
+	if (exprs != NIL)
+		lint_opaque(st, (Node *) exprs);
+	if (rel->created != NULL && exprs != NIL && calls_user_code((Node *) exprs, &what))
+		st->lint->triggered = lappend(st->lint->triggered, rel->created);
 
 	if (stmt->concurrent || !rel->large)
 		return;
@@ -854,12 +897,35 @@ lint_index(LintStmt *st, IndexStmt *stmt)
 static void
 lint_alter_table(LintStmt *st, AlterTableStmt *stmt)
 {
+	List	   *exprs = NIL;
 	ListCell   *lc;
 
 	if (stmt->objtype == OBJECT_INDEX)
 		st->rel = resolve_index(st, stmt->relation, AlterTableGetLockLevel(stmt->cmds));
 	else
 		st->rel = resolve(st, stmt->relation, AlterTableGetLockLevel(stmt->cmds));
+
+	/*
+	 * the expressions the statement computes now: a new column's default,
+	 * check and generation, a CHECK validated at once, a USING clause
+	 */
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ListCell   *cc;
+
+		if (cmd->subtype == AT_AddColumn)
+			foreach(cc, castNode(ColumnDef, cmd->def)->constraints)
+				exprs = lappend(exprs, lfirst_node(Constraint, cc)->raw_expr);
+		else if (cmd->subtype == AT_AddConstraint &&
+				 !castNode(Constraint, cmd->def)->skip_validation)
+			exprs = lappend(exprs, castNode(Constraint, cmd->def)->raw_expr);
+		else if (cmd->subtype == AT_AlterColumnType)
+			exprs = lappend(exprs, castNode(ColumnDef, cmd->def)->raw_default);
+	}
+	exprs = list_delete_ptr(exprs, NULL);
+	if (exprs != NIL)
+		lint_opaque(st, (Node *) exprs);
 
 	foreach(lc, stmt->cmds)
 	{
@@ -1548,7 +1614,7 @@ lint_set(LintStmt *st, VariableSetStmt *stmt)
  * server will create it in: the one named, pg_temp for a temporary one,
  * else the first schema of the search path that exists.
  */
-static void
+static SimRel *
 lint_created(LintStmt *st, RangeVar *rv)
 {
 	SimSchema  *schema;
@@ -1561,10 +1627,10 @@ lint_created(LintStmt *st, RangeVar *rv)
 	else
 		(void) search_path(st->lint, &schema);
 	if (schema == NULL)
-		return;					/* the server refuses to create it */
+		return NULL;			/* the server refuses to create it */
 	if (schema->temp)
 		schema->exists = true;
-	(void) created_in(st->lint, schema, rv->relname);
+	return created_in(st->lint, schema, rv->relname);
 }
 
 /* Record name as created in schema; returns its entry. */
@@ -1710,18 +1776,34 @@ lint_set_schema(LintStmt *st, AlterObjectSchemaStmt *stmt)
 static void
 lint_opaque(LintStmt *st, Node *stmt)
 {
-	OpaqueWalk	walk = {NULL};
-	void	   *arg[2] = {stmt, &walk};
+	const char *what;
 
-	if (!try_in_subtransaction(opaque_walk_work, arg))
-		walk.what = "an expression the lint cannot walk";
-	if (walk.what != NULL)
+	if (calls_user_code(stmt, &what))
 		add_finding(st, "opaque-code",
-					psprintf("%s calls %s, which the lint cannot review", st->command, walk.what),
+					what[0] == '\0' ?
+					psprintf("%s holds an expression too deep for the lint to walk", st->command) :
+					psprintf("%s calls %s, which the lint cannot review", st->command, what),
 					pstrdup("A function can do what no rule sees (DDL, a rename, SET search_path).  Review it and add a lint-ignore comment for opaque-code, or write what it does out in the script."));
 }
 
-/* The subtransaction's work for lint_opaque: arg is {node, OpaqueWalk}. */
+/*
+ * Does raw (a raw statement, expression or List of them) call a function
+ * or operator that is not built in, or set_config?  *what names it, or is
+ * "" when raw is too deep to walk (which counts as yes).
+ */
+static bool
+calls_user_code(Node *raw, const char **what)
+{
+	OpaqueWalk	walk = {NULL};
+	void	   *arg[2] = {raw, &walk};
+
+	if (!try_in_subtransaction(opaque_walk_work, arg))
+		walk.what = "";			/* the walker gave up: too deep */
+	*what = walk.what;
+	return walk.what != NULL;
+}
+
+/* The subtransaction's work for calls_user_code: arg is {node, OpaqueWalk}. */
 static void
 opaque_walk_work(void *arg)
 {
@@ -1743,7 +1825,7 @@ opaque_walker(Node *node, OpaqueWalk *walk)
 		return false;
 	if (stack_is_too_deep())
 	{
-		walk->what = "an expression nested too deep to walk";
+		walk->what = "";
 		return true;
 	}
 	if (IsA(node, FuncCall))
@@ -1787,21 +1869,24 @@ lint_dml(LintStmt *st, RangeVar *rv, const char *command)
 	if (created != NULL)
 		opaque = list_member_ptr(st->lint->triggered, created);
 	else if (OidIsValid(relid))
-		opaque = has_user_triggers(st->lint, relid);
+		opaque = has_user_code(st->lint, relid);
 	if (opaque)
 		add_finding(st, "opaque-code",
-					psprintf("%s on \"%s\" fires triggers or rules the lint cannot review",
+					psprintf("%s on \"%s\" runs code of the table's the lint cannot review (triggers, rules, or functions in its defaults, checks or indexes)",
 							 command, rv->relname),
-					pstrdup("A trigger or rule can do what no rule sees (DDL, a rename, SET search_path).  Review them and add a lint-ignore comment for opaque-code."));
+					pstrdup("That code can do what no rule sees (DDL, a rename, SET search_path).  Review it and add a lint-ignore comment for opaque-code."));
 }
 
 /*
- * Does relid, or one of its partitions, have triggers that are not
- * internal (foreign keys), rules, or is it a view?  Read from the catalog;
- * nothing is opened but pg_trigger.
+ * Does DML on relid run code of a user's: does it, or one of its
+ * partitions, have triggers that are not internal (foreign keys), rules,
+ * or defaults, CHECK constraints, index expressions or index predicates
+ * that call a function that is not built in, or is it a view?  Read from
+ * the catalog (the stored trees are only walked); no user relation is
+ * opened.
  */
 static bool
-has_user_triggers(MgLint *lint, Oid relid)
+has_user_code(MgLint *lint, Oid relid)
 {
 	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
 	bool		found = false;
@@ -1831,11 +1916,91 @@ has_user_triggers(MgLint *lint, Oid relid)
 		while (!found && HeapTupleIsValid(trig = systable_getnext(scan)))
 			found = !((Form_pg_trigger) GETSTRUCT(trig))->tgisinternal;
 		systable_endscan(scan);
-		if (found)
+		if (found || (found = stored_code(oid)))
 			break;
 	}
 	table_close(trigrel, AccessShareLock);
 	return found;
+}
+
+/*
+ * Do relid's defaults, CHECK constraints, index expressions or index
+ * predicates call a function that is not built in?
+ */
+static bool
+stored_code(Oid relid)
+{
+	static const struct
+	{
+		Oid			catalog;
+		Oid			index;
+		AttrNumber	key;
+		AttrNumber	exprs[2];
+	}			stores[] = {
+		{AttrDefaultRelationId, AttrDefaultIndexId, Anum_pg_attrdef_adrelid,
+		{Anum_pg_attrdef_adbin, InvalidAttrNumber}},
+		{ConstraintRelationId, ConstraintRelidTypidNameIndexId, Anum_pg_constraint_conrelid,
+		{Anum_pg_constraint_conbin, InvalidAttrNumber}},
+		{IndexRelationId, IndexIndrelidIndexId, Anum_pg_index_indrelid,
+		{Anum_pg_index_indexprs, Anum_pg_index_indpred}},
+	};
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < lengthof(stores) && !found; i++)
+	{
+		Relation	rel = table_open(stores[i].catalog, AccessShareLock);
+		SysScanDesc scan;
+		ScanKeyData key;
+		HeapTuple	tuple;
+		int			j;
+
+		ScanKeyInit(&key, stores[i].key, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(relid));
+		scan = systable_beginscan(rel, stores[i].index, true, NULL, 1, &key);
+		while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+			for (j = 0; j < 2 && !found && stores[i].exprs[j] != InvalidAttrNumber; j++)
+			{
+				bool		isnull;
+				Datum		stored = heap_getattr(tuple, stores[i].exprs[j],
+												 RelationGetDescr(rel), &isnull);
+
+				found = !isnull && stored_user_code(stored);
+			}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	return found;
+}
+
+/* Does a stored expression (nodeToString text) call a user's function? */
+static bool
+stored_user_code(Datum stored)
+{
+	return stored_walker(stringToNode(TextDatumGetCString(stored)), NULL);
+}
+
+/* check_functions_in_node callback: is funcid not built in? */
+static bool
+user_function(Oid funcid, void *context)
+{
+	return !builtin_oid(funcid);
+}
+
+/*
+ * expression_tree_walker callback: a function, operator or cast that is
+ * not built in?  (Too deep to walk counts as one.)
+ */
+static bool
+stored_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (stack_is_too_deep())
+		return true;
+	if (check_functions_in_node(node, user_function, context))
+		return true;
+	return expression_tree_walker(node, stored_walker, context);
 }
 
 /*
