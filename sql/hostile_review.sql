@@ -190,6 +190,9 @@ SELECT statement, line, "column", rule, message FROM migrate_lint($$SELECT U&'\z
 SELECT statement, line, "column", rule, message FROM migrate_lint($$SELECT E'\xc3'$$);
 SELECT statement, line, "column", rule, message FROM migrate_lint(E'\\set x 1\nSELECT \'abc\\');
 SELECT statement, line, "column", rule, message FROM migrate_lint(repeat('(', 100000));
+-- a meta-command quoted in a message is cut at a character boundary
+SELECT rule, convert_from(convert_to(message, 'UTF8'), 'UTF8') AS message
+FROM migrate_lint(E'\\set xy \'' || repeat('é', 40) || E'\'');
 -- values the server refuses when the statement runs
 SELECT statement, rule FROM migrate_lint($$
   REINDEX (CONCURRENTLY banana) TABLE hostile.t;
@@ -278,6 +281,27 @@ SELECT statement, rule, relation FROM migrate_lint($$
 $$);
 REVOKE EXECUTE ON FUNCTION migrate_lint(text, boolean) FROM regress_hostile;
 DROP SCHEMA regress_hostile CASCADE;
+-- IF NOT EXISTS (and OR REPLACE) creates nothing when the name is taken
+SELECT statement, rule, relation FROM migrate_lint($$
+  CREATE TABLE IF NOT EXISTS big (v int);
+  CREATE INDEX ON big (v);
+$$);
+-- DISCARD TEMP drops the temporary table that hid public.big
+SELECT statement, rule, relation FROM migrate_lint($$
+  CREATE TEMP TABLE big (v int);
+  CREATE INDEX ON big (v);
+  DISCARD TEMP;
+  CREATE INDEX ON big (v);
+$$);
+-- a schema named in SET search_path is truncated to NAMEDATALEN - 1 bytes,
+-- as the server truncates it
+SELECT format('CREATE SCHEMA %I', repeat('l', 63)) \gexec
+SELECT format('CREATE TABLE %I.big (v int)', repeat('l', 63)) \gexec
+SELECT statement, rule, relation FROM migrate_lint(format($$
+  SET search_path = '%s', public;
+  CREATE INDEX ON big (v);
+$$, repeat('l', 70)));
+SELECT format('DROP SCHEMA %I CASCADE', repeat('l', 63)) \gexec
 -- a drop is followed: the name then means what the path finds next
 CREATE SCHEMA s3;
 CREATE TABLE s3.big (v int);
@@ -343,3 +367,4 @@ DROP FUNCTION hostile_ran();
 DROP SCHEMA hostile CASCADE;
 DROP TABLE hostile_log;
 DROP ROLE regress_hostile;
+DROP EXTENSION pg_migrate;

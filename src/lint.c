@@ -152,6 +152,7 @@
 #include "parser/parse_expr.h"
 #include "parser/parse_node.h"
 #include "parser/parse_type.h"
+#include "parser/scansup.h"
 #include "storage/lmgr.h"
 #include "storage/smgr.h"
 #include "tcop/utility.h"
@@ -379,7 +380,7 @@ static void lint_rename(LintStmt *st, RenameStmt *stmt);
 static void lint_drop(LintStmt *st, DropStmt *stmt);
 static void lint_vacuum(LintStmt *st, VacuumStmt *stmt);
 static void lint_set(LintStmt *st, VariableSetStmt *stmt);
-static SimRel *lint_created(LintStmt *st, RangeVar *rv);
+static SimRel *lint_created(LintStmt *st, RangeVar *rv, bool if_not_exists);
 static void lint_schema(LintStmt *st, CreateSchemaStmt *stmt);
 static void lint_set_schema(LintStmt *st, AlterObjectSchemaStmt *stmt);
 static void lint_opaque(LintStmt *st, Node *stmt);
@@ -761,7 +762,7 @@ lint_statement(LintStmt *st, Node *stmt)
 				if (c->partbound != NULL && c->inhRelations != NIL)
 					st->rel = resolve(st, linitial_node(RangeVar, c->inhRelations),
 									  AccessExclusiveLock);
-				created = lint_created(st, c->relation);
+				created = lint_created(st, c->relation, c->if_not_exists);
 
 				/*
 				 * defaults and checks that call code of a user's run on
@@ -784,17 +785,20 @@ lint_statement(LintStmt *st, Node *stmt)
 				break;
 			}
 		case T_CreateForeignTableStmt:
-			lint_created(st, ((CreateForeignTableStmt *) stmt)->base.relation);
+			lint_created(st, ((CreateForeignTableStmt *) stmt)->base.relation,
+						 ((CreateForeignTableStmt *) stmt)->base.if_not_exists);
 			break;
 		case T_CreateTableAsStmt:
 			lint_opaque(st, ((CreateTableAsStmt *) stmt)->query);
-			lint_created(st, ((CreateTableAsStmt *) stmt)->into->rel);
+			lint_created(st, ((CreateTableAsStmt *) stmt)->into->rel,
+						 ((CreateTableAsStmt *) stmt)->if_not_exists);
 			break;
 		case T_ViewStmt:
-			lint_created(st, ((ViewStmt *) stmt)->view);
+			lint_created(st, ((ViewStmt *) stmt)->view, ((ViewStmt *) stmt)->replace);
 			break;
 		case T_CreateSeqStmt:
-			lint_created(st, ((CreateSeqStmt *) stmt)->sequence);
+			lint_created(st, ((CreateSeqStmt *) stmt)->sequence,
+						 ((CreateSeqStmt *) stmt)->if_not_exists);
 			break;
 		case T_CreateSchemaStmt:
 			lint_schema(st, (CreateSchemaStmt *) stmt);
@@ -805,7 +809,7 @@ lint_statement(LintStmt *st, Node *stmt)
 		case T_SelectStmt:
 			lint_opaque(st, stmt);
 			if (((SelectStmt *) stmt)->intoClause != NULL)
-				lint_created(st, ((SelectStmt *) stmt)->intoClause->rel);
+				lint_created(st, ((SelectStmt *) stmt)->intoClause->rel, false);
 			break;
 		case T_InsertStmt:
 			lint_opaque(st, stmt);
@@ -836,6 +840,20 @@ lint_statement(LintStmt *st, Node *stmt)
 			add_finding(st, "opaque-code",
 						pstrdup("CALL runs a procedure the lint cannot review"),
 						pstrdup("What the procedure does (DDL, a rename, SET search_path) is not reviewed, nor what the statements after it then refer to.  Review it and add a lint-ignore comment for opaque-code."));
+			break;
+		case T_DiscardStmt:
+			/* DISCARD TEMP (or ALL) drops every temporary relation */
+			if (((DiscardStmt *) stmt)->target != DISCARD_PLANS &&
+				((DiscardStmt *) stmt)->target != DISCARD_SEQUENCES &&
+				st->lint->temp != NULL)
+			{
+				SimSchema  *temp = palloc0(sizeof(SimSchema));
+
+				temp->name = "pg_temp";
+				temp->temp = true;
+				temp->exists = true;	/* empty, and still the session's */
+				st->lint->temp = temp;
+			}
 			break;
 		case T_ExecuteStmt:
 			add_finding(st, "opaque-code",
@@ -1595,6 +1613,8 @@ lint_set(LintStmt *st, VariableSetStmt *stmt)
 
 				if (name == NULL)
 					return;
+				/* as SplitIdentifierString reads the setting */
+				truncate_identifier(name, strlen(name), false);
 				path = lappend(path, name);
 			}
 		}
@@ -1612,12 +1632,16 @@ lint_set(LintStmt *st, VariableSetStmt *stmt)
 /*
  * Remember a relation created by the statement as new, in the schema the
  * server will create it in: the one named, pg_temp for a temporary one,
- * else the first schema of the search path that exists.
+ * else the first schema of the search path that exists.  With
+ * if_not_exists (or OR REPLACE), a relation that has the name there
+ * already stays what it is: the statement creates nothing.  Returns the
+ * new entry, or NULL.
  */
 static SimRel *
-lint_created(LintStmt *st, RangeVar *rv)
+lint_created(LintStmt *st, RangeVar *rv, bool if_not_exists)
 {
 	SimSchema  *schema;
+	Oid			relid;
 
 	if (rv->relpersistence == RELPERSISTENCE_TEMP ||
 		(rv->schemaname != NULL && strcmp(rv->schemaname, "pg_temp") == 0))
@@ -1628,6 +1652,9 @@ lint_created(LintStmt *st, RangeVar *rv)
 		(void) search_path(st->lint, &schema);
 	if (schema == NULL)
 		return NULL;			/* the server refuses to create it */
+	if (if_not_exists &&
+		(find_rel(st->lint, schema, rv->relname, &relid) != NULL || OidIsValid(relid)))
+		return NULL;
 	if (schema->temp)
 		schema->exists = true;
 	return created_in(st->lint, schema, rv->relname);

@@ -338,6 +338,7 @@ check_meta_commands(const char *sql, List **issues)
 		int			end;
 		int			line;
 		int			column;
+		int			shown;
 		MgScriptIssue *issue;
 
 		if (token != '\\')
@@ -350,12 +351,14 @@ check_meta_commands(const char *sql, List **issues)
 		end = yylloc;
 		while (sql[end] != '\0' && sql[end] != '\n' && sql[end] != '\r')
 			end++;
+		/* at most 60 bytes of it, cut at a character boundary */
+		shown = pg_mbcliplen(sql + yylloc, end - yylloc, 60);
 		mg_script_position(sql, yylloc, &line, &column);
 		if (issues == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_META_COMMAND),
 					 errmsg("psql meta-command \"%.*s\" at line %d is not allowed in a migration script",
-							Min(end - yylloc, 60), sql + yylloc, line),
+							shown, sql + yylloc, line),
 					 errdetail("Scripts run inside the server, which does not understand psql's backslash commands."),
 					 errhint("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.")));
 
@@ -363,7 +366,7 @@ check_meta_commands(const char *sql, List **issues)
 		issue->kind = "meta-command";
 		issue->offset = yylloc;
 		issue->message = psprintf("psql meta-command \"%.*s\" is not allowed in a migration script",
-								  Min(end - yylloc, 60), sql + yylloc);
+								  shown, sql + yylloc);
 		issue->hint = pstrdup("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.");
 		*issues = lappend(*issues, issue);
 		if (blanked == NULL)
