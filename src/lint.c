@@ -78,17 +78,21 @@
  * in the executor), CREATE SCHEMA (with the relations it creates), DROP
  * SCHEMA, ALTER SCHEMA ... RENAME, relations created (in the schema the
  * server would create them in: the first existing schema of the path, or
- * pg_temp for TEMP), renamed (ALTER TABLE/INDEX/VIEW ... RENAME), moved
- * (SET SCHEMA, with a table's indexes) and dropped.  An unqualified name is
- * looked up as the server does: the temporary schema (if the session has
- * one, or the script made one), pg_catalog unless the path names it, then
- * each schema of the path that exists and that the role may use, "$user"
- * being the role's name.  A statement that runs code the lint cannot read
- * (DO, CALL, a function that is not built in, set_config, a DML statement
- * on a table with triggers or rules) may change any of this, and may do
- * what no rule sees: it is a finding of its own ("opaque-code"), so that
- * under pg_migrate.lint = error it passes only with a lint-ignore comment
- * a reviewer can see.
+ * pg_temp for TEMP; IF NOT EXISTS of a taken name creates nothing),
+ * renamed (ALTER TABLE/INDEX/VIEW ... RENAME), moved (SET SCHEMA, with a
+ * table's indexes) and dropped (DISCARD TEMP drops the temporary ones).  An
+ * unqualified name is looked up as the server does: the temporary schema
+ * (if the session has one, or the script made one), pg_catalog unless the
+ * path names it, then each schema of the path that exists and that the
+ * role may use, "$user" being the role's name.  A statement that runs code
+ * the lint cannot read may change any of this, and may do what no rule
+ * sees: DO, CALL, EXECUTE, a call of a function or operator that is not
+ * built in (or of set_config), an expression the statement computes that
+ * calls one (an index expression or predicate, a new column's default, a
+ * CHECK validated at once, a USING clause), DML on a table whose triggers,
+ * rules, defaults, CHECK constraints or indexes run such code.  It is a
+ * finding of its own ("opaque-code"), so that under pg_migrate.lint =
+ * error it passes only with a lint-ignore comment a reviewer can see.
  *
  * The rules that depend on size fire only on existing large relations;
  * the rules about running code (renames, drops) on every existing one.
@@ -310,7 +314,10 @@ struct MgLint
 	SimSchema  *temp;			/* pg_temp */
 	List	   *held;			/* HeldLocks */
 	List	   *checks;			/* LintChecks */
-	List	   *triggered;		/* relids given triggers or rules */
+	List	   *triggered;		/* relations whose DML runs code of a user's,
+								 * found by a statement of the transaction:
+								 * created ones (SimRel *) and the
+								 * catalog's (relids as pointers) */
 	/* as the current script has set them; each script starts afresh */
 	List	   *path;			/* search_path entries, char * */
 	char	   *role;			/* the role statements run as */
@@ -383,7 +390,7 @@ static void lint_set(LintStmt *st, VariableSetStmt *stmt);
 static SimRel *lint_created(LintStmt *st, RangeVar *rv, bool if_not_exists);
 static void lint_schema(LintStmt *st, CreateSchemaStmt *stmt);
 static void lint_set_schema(LintStmt *st, AlterObjectSchemaStmt *stmt);
-static void lint_opaque(LintStmt *st, Node *stmt);
+static bool lint_opaque(LintStmt *st, Node *stmt);
 static bool calls_user_code(Node *raw, const char **what);
 static bool stored_user_code(Datum stored);
 static bool user_function(Oid funcid, void *context);
@@ -875,22 +882,25 @@ lint_index(LintStmt *st, IndexStmt *stmt)
 	LintRel    *rel = resolve(st, stmt->relation,
 							  stmt->concurrent ? ShareUpdateExclusiveLock : ShareLock);
 	List	   *exprs = NIL;
-	const char *what;
+	Oid			relid;
 	ListCell   *lc;
 
 	st->rel = rel;
-	if (stmt->idxname != NULL && rel->schema != NULL)
+	if (stmt->idxname != NULL && rel->schema != NULL &&
+		!(stmt->if_not_exists &&
+		  (find_rel(st->lint, rel->schema, stmt->idxname, &relid) != NULL || OidIsValid(relid))))
 		created_in(st->lint, rel->schema, stmt->idxname)->table = rel->created;
 
-	/* the build computes the expressions and the predicate */
+	/*
+	 * the build computes the expressions and the predicate, and so does
+	 * every later write of a created table
+	 */
 	foreach(lc, stmt->indexParams)
 		if (lfirst_node(IndexElem, lc)->expr != NULL)
 			exprs = lappend(exprs, lfirst_node(IndexElem, lc)->expr);
 	if (stmt->whereClause != NULL)
 		exprs = lappend(exprs, stmt->whereClause);
-	if (exprs != NIL)
-		lint_opaque(st, (Node *) exprs);
-	if (rel->created != NULL && exprs != NIL && calls_user_code((Node *) exprs, &what))
+	if (exprs != NIL && lint_opaque(st, (Node *) exprs) && rel->created != NULL)
 		st->lint->triggered = lappend(st->lint->triggered, rel->created);
 
 	if (stmt->concurrent || !rel->large)
@@ -1794,29 +1804,32 @@ lint_set_schema(LintStmt *st, AlterObjectSchemaStmt *stmt)
 }
 
 /*
- * A query that calls a function the lint cannot read (not built in, or
- * set_config, which can change search_path or role) runs code no rule
- * reviews: an opaque-code finding.  The raw tree is walked in a
- * subtransaction, as the walker raises an error on a node it does not
- * know; a failed walk counts as opaque too.
+ * A statement or expression that calls a function the lint cannot read
+ * (not built in, or set_config, which can change search_path or role)
+ * runs code no rule reviews: an opaque-code finding.  Returns whether it
+ * does.
  */
-static void
+static bool
 lint_opaque(LintStmt *st, Node *stmt)
 {
 	const char *what;
 
-	if (calls_user_code(stmt, &what))
-		add_finding(st, "opaque-code",
-					what[0] == '\0' ?
-					psprintf("%s holds an expression too deep for the lint to walk", st->command) :
-					psprintf("%s calls %s, which the lint cannot review", st->command, what),
-					pstrdup("A function can do what no rule sees (DDL, a rename, SET search_path).  Review it and add a lint-ignore comment for opaque-code, or write what it does out in the script."));
+	if (!calls_user_code(stmt, &what))
+		return false;
+	add_finding(st, "opaque-code",
+				what[0] == '\0' ?
+				psprintf("%s holds an expression too deep for the lint to walk", st->command) :
+				psprintf("%s calls %s, which the lint cannot review", st->command, what),
+				pstrdup("A function can do what no rule sees (DDL, a rename, SET search_path).  Review it and add a lint-ignore comment for opaque-code, or write what it does out in the script."));
+	return true;
 }
 
 /*
  * Does raw (a raw statement, expression or List of them) call a function
  * or operator that is not built in, or set_config?  *what names it, or is
- * "" when raw is too deep to walk (which counts as yes).
+ * "" when raw is too deep to walk (which counts as yes).  The walk runs in
+ * a subtransaction: raw_expression_tree_walker raises an error on a node
+ * it does not know, and check_stack_depth on one nested too deep.
  */
 static bool
 calls_user_code(Node *raw, const char **what)
