@@ -318,6 +318,11 @@ struct MgLint
 								 * found by a statement of the transaction:
 								 * created ones (SimRel *) and the
 								 * catalog's (relids as pointers) */
+	/* where the last finding was: script text, byte offset, line, column */
+	const char *at_sql;
+	int			at_offset;
+	int			at_line;
+	int			at_column;
 	/* as the current script has set them; each script starts afresh */
 	List	   *path;			/* search_path entries, char * */
 	char	   *role;			/* the role statements run as */
@@ -373,7 +378,7 @@ typedef struct RewriteWork
 	bool		rewrite;
 } RewriteWork;
 
-static MgLintFinding *issue_finding(const MgScript *script, MgScriptIssue *issue);
+static MgLintFinding *issue_finding(MgLint *lint, const MgScript *script, MgScriptIssue *issue);
 static int	compare_issues(const ListCell *a, const ListCell *b);
 static void lint_statement(LintStmt *st, Node *stmt);
 static void lint_index(LintStmt *st, IndexStmt *stmt);
@@ -433,7 +438,7 @@ static bool opaque_walker(Node *node, OpaqueWalk *walk);
 static void opaque_walk_work(void *arg);
 static bool has_user_code(MgLint *lint, Oid relid);
 static void add_finding(LintStmt *st, const char *rule, char *message, char *hint);
-static MgLintFinding *new_finding(const MgScript *script, int number, int offset,
+static MgLintFinding *new_finding(MgLint *lint, const MgScript *script, int number, int offset,
 								  const char *rule, const char *message, const char *hint);
 static const LintRule *find_rule(const char *id);
 static List *ignores_before(const char *sql, int from, int to);
@@ -486,7 +491,7 @@ mg_lint_script(MgLint *lint, const MgScript *script, bool nontransactional)
 		/* the script's issues up to this statement, in place */
 		while (next_issue < list_length(issues) &&
 			   ((MgScriptIssue *) list_nth(issues, next_issue))->offset <= st.offset)
-			findings = lappend(findings, issue_finding(script, list_nth(issues, next_issue++)));
+			findings = lappend(findings, issue_finding(lint, script, list_nth(issues, next_issue++)));
 
 		if (IsA(raw->stmt, TransactionStmt))
 			continue;			/* an issue already */
@@ -535,15 +540,15 @@ mg_lint_script(MgLint *lint, const MgScript *script, bool nontransactional)
 		lock_timeout = st.lock_timeout;
 	}
 	while (next_issue < list_length(issues))
-		findings = lappend(findings, issue_finding(script, list_nth(issues, next_issue++)));
+		findings = lappend(findings, issue_finding(lint, script, list_nth(issues, next_issue++)));
 	return findings;
 }
 
 /* The finding of an issue mg_script_review found. */
 static MgLintFinding *
-issue_finding(const MgScript *script, MgScriptIssue *issue)
+issue_finding(MgLint *lint, const MgScript *script, MgScriptIssue *issue)
 {
-	return new_finding(script, issue->stmt_number, issue->offset, issue->kind,
+	return new_finding(lint, script, issue->stmt_number, issue->offset, issue->kind,
 					   issue->message, issue->hint);
 }
 
@@ -3047,7 +3052,8 @@ requires_rewrite(Node *expr, AttrNumber attnum)
 static void
 add_finding(LintStmt *st, const char *rule, char *message, char *hint)
 {
-	MgLintFinding *f = new_finding(st->script, st->number, st->offset, rule, message, hint);
+	MgLintFinding *f = new_finding(st->lint, st->script, st->number, st->offset, rule,
+								   message, hint);
 
 	if (st->rel != NULL)
 	{
@@ -3061,9 +3067,15 @@ add_finding(LintStmt *st, const char *rule, char *message, char *hint)
 	st->findings = lappend(st->findings, f);
 }
 
-/* A finding of rule about statement number at byte offset of script. */
+/*
+ * A finding of rule about statement number at byte offset of script.  Its
+ * line and column are counted on from the previous finding's in the same
+ * script when it comes later (findings come in script order), so that a
+ * script with a finding on each of its many statements is not read from
+ * its start for each.
+ */
 static MgLintFinding *
-new_finding(const MgScript *script, int number, int offset, const char *rule,
+new_finding(MgLint *lint, const MgScript *script, int number, int offset, const char *rule,
 			const char *message, const char *hint)
 {
 	MgLintFinding *f = palloc0(sizeof(MgLintFinding));
@@ -3072,8 +3084,25 @@ new_finding(const MgScript *script, int number, int offset, const char *rule,
 	Assert(r != NULL);
 	f->revision = script->revision;
 	f->statement = number;
-	if (offset >= 0)
+	if (offset >= 0 && lint->at_sql == script->sql && offset >= lint->at_offset)
+	{
+		int			lines;
+		int			column;
+
+		mg_script_position(script->sql + lint->at_offset, offset - lint->at_offset,
+						   &lines, &column);
+		f->line = lint->at_line + lines - 1;
+		f->column = lines > 1 ? column : lint->at_column + column - 1;
+	}
+	else if (offset >= 0)
 		mg_script_position(script->sql, offset, &f->line, &f->column);
+	if (offset >= 0)
+	{
+		lint->at_sql = script->sql;
+		lint->at_offset = offset;
+		lint->at_line = f->line;
+		lint->at_column = f->column;
+	}
 	f->severity = r->severity;
 	f->rule = r->id;
 	f->message = mask(message);
