@@ -13,6 +13,15 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(wildcard migrations/pg_migrate--*.sql)
 PGFILEDESC = "pg_migrate - schema migrations run inside the database"
 
+# The version of the SQL objects the library runs with is the control file's
+# default_version, read here and nowhere else written down: the library
+# refuses to run under another installed version (src/pg_migrate.c).
+MG_EXTENSION_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pg_migrate.control)
+ifeq ($(MG_EXTENSION_VERSION),)
+$(error cannot read default_version from pg_migrate.control)
+endif
+PG_CPPFLAGS = -DMG_EXTENSION_VERSION='"$(MG_EXTENSION_VERSION)"'
+
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression
 
@@ -37,6 +46,7 @@ endif
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes, so that no object keeps an old struct layout.
 $(OBJS): $(wildcard src/*.h)
+src/pg_migrate.o: pg_migrate.control
 
 # The client program, client/, has a Makefile of its own (PGXS builds a
 # PROGRAM or a MODULE_big, not both); build, install and clean it with the

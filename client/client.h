@@ -39,7 +39,8 @@
 								 * failed, check found a problem, validate
 								 * an error */
 #define EXIT_BAD_INPUT		2	/* bad usage, target, connection string or
-								 * migration files: nothing was run */
+								 * migration files: pg_migrate refused
+								 * before it ran anything (commands.c) */
 #define EXIT_NO_CONNECTION	3	/* could not connect */
 
 /* -W / -w, as in psql */
@@ -60,7 +61,7 @@ typedef struct ClientOptions
 	const char *project;		/* --project, or NULL: the server's
 								 * pg_migrate.project */
 	bool		dry_run;
-	bool		per_revision;	/* up: CALL migrate_run */
+	bool		per_revision;	/* up, down: CALL migrate_run */
 	int			limit;			/* history --limit, or -1 */
 	bool		json;
 	bool		quiet;
@@ -79,6 +80,7 @@ typedef struct ClientOptions
 extern void mask_add_secret(const char *secret);
 extern void mask_add_conninfo_secrets(const char *conninfo);
 extern char *mask_text(const char *text);
+extern char *mask_unparsable_conninfo(const char *conninfo);
 
 /* output.c */
 extern char *out_format(const char *fmt, va_list args) pg_attribute_printf(1, 0);
@@ -119,6 +121,7 @@ extern bool query_send(const char *what, const char *sql,
 					   int nparams, const char *const *params);
 extern PGresult *query_wait(const char *what);
 extern const char *query_error_sqlstate(void);
+extern int	query_error_statement(void);
 extern const char *query_error_message(void);
 extern void query_rollback_quietly(void);
 

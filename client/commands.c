@@ -13,9 +13,10 @@
  *
  * With --dir, "up" commits the sync before it upgrades, so a failed
  * upgrade still leaves the folder registered, as "sync" would.  "up"
- * applies with migrate_upgrade, all or nothing, unless a pending revision
- * cannot run in a transaction block or --per-revision is given: then with
- * CALL migrate_run, a transaction per revision.  The
+ * applies with migrate_upgrade, all or nothing, and "down" reverts with
+ * migrate_downgrade, unless a revision to run cannot run in a transaction
+ * block or --per-revision is given: then both use CALL migrate_run, a
+ * transaction per revision, with direction 'up' or 'down'.  The
  * commands that change nothing (plan, up/down --dry-run, status, check,
  * validate) run the sync and themselves in one transaction that they roll
  * back: they answer for the folder as it is, and leave the registry as it
@@ -26,6 +27,21 @@
  * because of what was given: a bad target or argument (MG001, MG002,
  * MG003, MG005, MG018) or, during the sync, bad files (any other MG
  * error but the lock and read-only conditions, or bad data, class 22).
+ *
+ * Telling "pg_migrate refused" from "a script failed".  A user's script
+ * may raise any SQLSTATE, MG002 included, so the SQLSTATE alone cannot say
+ * that nothing ran.  The client knows instead which of its statements can
+ * run a script at all: migrate_upgrade and migrate_downgrade (not their
+ * dry runs) and CALL migrate_run.  Each of those is sent only after a dry
+ * run of the same target has passed (in the same simple query, or just
+ * before it), and the dry run runs no script: it loads, validates, plans,
+ * parses and lints.  So a bad target is refused by the dry run, and 2 is
+ * given only for an error of a statement that runs no script (a dry run,
+ * the sync, stamp, status, check, history, validate); an error of a
+ * statement that runs scripts gives 1, whatever its SQLSTATE.  (Reading
+ * the error's context lines instead would not do: pg_migrate's own
+ * refusals name a revision and statement too, MG012 for one, and an error
+ * raised as a revision's transaction commits names none.)
  *
  *-------------------------------------------------------------------------
  */
@@ -46,25 +62,34 @@ static int	cmd_check(const ClientOptions *opts);
 static int	cmd_history(const ClientOptions *opts);
 static int	cmd_validate(const ClientOptions *opts);
 static int	cmd_stamp(const ClientOptions *opts);
-static int	run_steps(const ClientOptions *opts, const char *function,
-					  const char *target, bool dry_run);
+static int	run_steps(const ClientOptions *opts, bool up, const char *target,
+					  bool dry_run);
 
-/* What an upgrade would do, as probe_plan finds out. */
+/* What an upgrade or a downgrade would do, as probe_plan finds out. */
 typedef enum PlanKind
 {
 	PLAN_FAILED,				/* the dry run failed (printed) */
-	PLAN_EMPTY,					/* nothing to apply */
-	PLAN_PENDING,				/* revisions to apply */
+	PLAN_EMPTY,					/* nothing to apply or revert */
+	PLAN_PENDING,				/* revisions to apply or revert */
 	PLAN_NON_TRANSACTIONAL		/* one cannot run in a transaction block */
 } PlanKind;
 
-static PlanKind probe_plan(const ClientOptions *opts, const char *target,
+/* What the statement that failed was doing, for its exit status */
+typedef enum FailedPhase
+{
+	PHASE_SYNC,					/* syncing the folder: bad files are bad input */
+	PHASE_NO_SCRIPT,			/* a statement that runs no script */
+	PHASE_SCRIPTS				/* a statement that runs scripts */
+} FailedPhase;
+
+static PlanKind probe_plan(const ClientOptions *opts, bool up, const char *target,
 						   int *status);
-static int	upgrade_probed(const ClientOptions *opts, const char *target);
+static int	run_probed(const ClientOptions *opts, bool up, const char *target);
 static int	print_steps(const ClientOptions *opts, PGresult *res, const char *target,
 						bool up, bool dry_run, double ms);
-static int	run_per_revision(const ClientOptions *opts, const char *target);
-static int	failure_status(bool syncing);
+static int	per_revision(const ClientOptions *opts, bool up, const char *target);
+static int	run_per_revision(const ClientOptions *opts, bool up, const char *target);
+static int	failure_status(FailedPhase phase);
 static char *with_project(const ClientOptions *opts, const char *sql_before,
 						  int param, const char *sql_after);
 static char *human_list(const char *array_literal);
@@ -120,7 +145,7 @@ run_command(ClientOptions *opts)
 	query_attach(conn, opts);
 	if (folder != NULL && !sync_read_registry(opts, folder))
 	{
-		status = failure_status(true);
+		status = failure_status(PHASE_SYNC);
 		PQfinish(conn);
 		return status;
 	}
@@ -140,7 +165,7 @@ run_command(ClientOptions *opts)
 	{
 		if (!sync_folder(opts, folder, !in_transaction, &sync_result))
 		{
-			status = failure_status(true);
+			status = failure_status(PHASE_SYNC);
 			query_rollback_quietly();
 			PQfinish(conn);
 			return status;
@@ -157,11 +182,13 @@ run_command(ClientOptions *opts)
 }
 
 /*
- * The exit status for the statement that just failed: EXIT_BAD_INPUT when
- * what the user gave was refused before anything ran, else EXIT_FAILED.
+ * The exit status for the statement that just failed, doing phase:
+ * EXIT_BAD_INPUT when pg_migrate refused what the user gave before
+ * anything ran, else EXIT_FAILED.  An error of a statement that runs
+ * scripts is EXIT_FAILED whatever its SQLSTATE: see the file header.
  */
 static int
-failure_status(bool syncing)
+failure_status(FailedPhase phase)
 {
 	const char *s = query_error_sqlstate();
 	static const char *const bad_argument[] = {
@@ -172,10 +199,12 @@ failure_status(bool syncing)
 	};
 	int			i;
 
+	if (phase == PHASE_SCRIPTS)
+		return EXIT_FAILED;
 	for (i = 0; bad_argument[i] != NULL; i++)
 		if (strcmp(s, bad_argument[i]) == 0)
 			return EXIT_BAD_INPUT;
-	if (syncing)
+	if (phase == PHASE_SYNC)
 	{
 		if (strncmp(s, "22", 2) == 0)
 			return EXIT_BAD_INPUT;
@@ -258,15 +287,14 @@ cmd_sync(const ClientOptions *opts)
 }
 
 /*
- * Call migrate_upgrade or migrate_downgrade (function) and print its
- * steps: revision, action, duration, statements, attempts.
+ * Call migrate_upgrade (up) or migrate_downgrade and print its steps:
+ * revision, action, duration, statements, attempts.
  */
 static int
-run_steps(const ClientOptions *opts, const char *function, const char *target,
-		  bool dry_run)
+run_steps(const ClientOptions *opts, bool up, const char *target, bool dry_run)
 {
 	const char *params[3] = {target, dry_run ? "true" : "false", opts->project};
-	bool		up = strcmp(function, "migrate_upgrade") == 0;
+	const char *function = up ? "migrate_upgrade" : "migrate_downgrade";
 	const char *what = dry_run ? "the plan" : up ? "the upgrade" : "the downgrade";
 	struct timespec start;
 	PGresult   *res;
@@ -281,7 +309,7 @@ run_steps(const ClientOptions *opts, const char *function, const char *target,
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	res = query_run(what, sql, opts->project != NULL ? 3 : 2, params);
 	if (res == NULL)
-		return failure_status(false);
+		return failure_status(dry_run ? PHASE_NO_SCRIPT : PHASE_SCRIPTS);
 	return print_steps(opts, res, target, up, dry_run, elapsed_ms(&start));
 }
 
@@ -321,42 +349,76 @@ print_steps(const ClientOptions *opts, PGresult *res, const char *target,
  * cannot run in a transaction block or --per-revision asks for it.  "up"
  * never goes down, whichever function runs it: a dry run of
  * migrate_upgrade plans first.  Without --per-revision, that dry run and
- * the upgrade go in one round trip (upgrade_probed), so a deploy with
+ * the upgrade go in one round trip (run_probed), so a deploy with
  * nothing to do costs what it did before migrate_run existed.
  */
 static int
 cmd_up(const ClientOptions *opts)
 {
 	const char *target = opts->target != NULL ? opts->target : "head";
-	int			status;
 
 	if (opts->dry_run)
-		return run_steps(opts, "migrate_upgrade", target, true);
+		return run_steps(opts, true, target, true);
 	if (!opts->per_revision)
-		return upgrade_probed(opts, target);
-	switch (probe_plan(opts, target, &status))
+		return run_probed(opts, true, target);
+	return per_revision(opts, true, target);
+}
+
+/*
+ * down: migrate_downgrade, all or nothing in one transaction; or CALL
+ * migrate_run(target, direction => 'down') when a revision to revert has
+ * a down script that cannot run in a transaction block (DROP INDEX
+ * CONCURRENTLY) or --per-revision asks for it, as "up" does.  "down"
+ * never goes up: migrate_downgrade cannot, and neither can migrate_run
+ * with direction 'down'.
+ */
+static int
+cmd_down(const ClientOptions *opts)
+{
+	if (opts->dry_run)
+		return run_steps(opts, false, opts->target, true);
+	if (!opts->per_revision)
+		return run_probed(opts, false, opts->target);
+	return per_revision(opts, false, opts->target);
+}
+
+/*
+ * --per-revision, up or down: the dry run of migrate_upgrade or
+ * migrate_downgrade first, which refuses a bad target before anything
+ * runs; then CALL migrate_run when there is anything to do.
+ */
+static int
+per_revision(const ClientOptions *opts, bool up, const char *target)
+{
+	int			status;
+
+	switch (probe_plan(opts, up, target, &status))
 	{
 		case PLAN_FAILED:
 			return status;
 		case PLAN_PENDING:
 		case PLAN_NON_TRANSACTIONAL:
-			return run_per_revision(opts, target);
+			return run_per_revision(opts, up, target);
 		case PLAN_EMPTY:
 			break;
 	}
-	return run_steps(opts, "migrate_upgrade", target, false);
+	return run_steps(opts, up, target, false);
 }
 
 /*
- * migrate_upgrade(target), after its dry run in the same simple query: when
- * the dry run refuses a pending revision that cannot run in a transaction
- * block (MG012, not printed), the upgrade does not run (nor leave an
- * "upgrade failed" row), and CALL migrate_run applies instead.  The dry
- * run's NOTICEs, which the upgrade repeats, are not shown.
+ * migrate_upgrade(target) (up) or migrate_downgrade(target), after its dry
+ * run in the same simple query: when the dry run refuses a revision that
+ * cannot run in a transaction block (MG012, not printed), the real call
+ * does not run (nor leave a failure row), and CALL migrate_run runs
+ * instead.  Only the dry run's MG012 means that: the same SQLSTATE from the
+ * real call is a script's, printed, and exit 1.  The dry run's NOTICEs,
+ * which the real call repeats, are not shown.
  */
 static int
-upgrade_probed(const ClientOptions *opts, const char *target)
+run_probed(const ClientOptions *opts, bool up, const char *target)
 {
+	const char *function = up ? "migrate_upgrade" : "migrate_downgrade";
+	const char *what = up ? "the upgrade" : "the downgrade";
 	char	   *lit = query_literal(target);
 	char	   *project = "";
 	struct timespec start;
@@ -365,32 +427,36 @@ upgrade_probed(const ClientOptions *opts, const char *target)
 
 	if (opts->project != NULL)
 		project = psprintf(", project => %s", query_literal(opts->project));
-	sql = psprintf("SELECT count(*) FROM migrate_upgrade(%s, true%s);"
+	sql = psprintf("SELECT count(*) FROM %s(%s, true%s);"
 				   " SELECT revision, action,"
 				   " round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
-				   " statements, attempts FROM migrate_upgrade(%s, false%s)",
-				   lit, project, lit, project);
+				   " statements, attempts FROM %s(%s, false%s)",
+				   function, lit, project, function, lit, project);
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	res = query_run_probed("the upgrade", sql, "MG012");
+	res = query_run_probed(what, sql, "MG012");
 	if (res != NULL)
-		return print_steps(opts, res, target, true, false, elapsed_ms(&start));
+		return print_steps(opts, res, target, up, false, elapsed_ms(&start));
+	if (query_error_statement() > 0)
+		return failure_status(PHASE_SCRIPTS);
 	if (strcmp(query_error_sqlstate(), "MG012") != 0)
-		return failure_status(false);
-	out_progress("a pending revision cannot run in a transaction block: applying each revision in a transaction of its own (CALL migrate_run)");
-	return run_per_revision(opts, target);
+		return failure_status(PHASE_NO_SCRIPT);
+	out_progress(up ?
+				 "a pending revision cannot run in a transaction block: applying each revision in a transaction of its own (CALL migrate_run)" :
+				 "a revision's down script cannot run in a transaction block: reverting each revision in a transaction of its own (CALL migrate_run)");
+	return run_per_revision(opts, up, target);
 }
 
 /*
- * What an upgrade to target would do, as migrate_upgrade's dry run says:
- * nothing, apply revisions, or nothing in one transaction because a
- * pending revision cannot run in a transaction block (the dry run refuses
- * it with MG012, which is not printed).  The dry run's NOTICEs (lint
- * findings, which the real run repeats) are held back: client_min_messages
- * is set for its transaction only.  On any other error, print it and set
- * *status.
+ * What an upgrade (up) or a downgrade to target would do, as the dry run
+ * of migrate_upgrade or migrate_downgrade says: nothing, run revisions, or
+ * nothing in one transaction because a revision cannot run in a
+ * transaction block (the dry run refuses it with MG012, which is not
+ * printed).  The dry run's NOTICEs (lint findings, which the real run
+ * repeats) are held back: client_min_messages is set for its transaction
+ * only.  On any other error, print it and set *status.
  */
 static PlanKind
-probe_plan(const ClientOptions *opts, const char *target, int *status)
+probe_plan(const ClientOptions *opts, bool up, const char *target, int *status)
 {
 	const char *params[2] = {target, opts->project};
 	PGresult   *res;
@@ -398,9 +464,10 @@ probe_plan(const ClientOptions *opts, const char *target, int *status)
 	PlanKind	kind;
 
 	sql = with_project(opts,
-					   "SELECT count(*) FROM"
-					   " (SELECT pg_catalog.set_config('client_min_messages', 'warning', true) AS quiet) AS q,"
-					   " LATERAL migrate_upgrade(CASE WHEN q.quiet IS NOT NULL THEN $1::text END, true, ",
+					   psprintf("SELECT count(*) FROM"
+								" (SELECT pg_catalog.set_config('client_min_messages', 'warning', true) AS quiet) AS q,"
+								" LATERAL %s(CASE WHEN q.quiet IS NOT NULL THEN $1::text END, true, ",
+								up ? "migrate_upgrade" : "migrate_downgrade"),
 					   2, ")");
 	res = query_run_expecting("the plan", sql, opts->project != NULL ? 2 : 1, params,
 							  "MG012");
@@ -408,7 +475,7 @@ probe_plan(const ClientOptions *opts, const char *target, int *status)
 	{
 		if (strcmp(query_error_sqlstate(), "MG012") == 0)
 			return PLAN_NON_TRANSACTIONAL;
-		*status = failure_status(false);
+		*status = failure_status(PHASE_NO_SCRIPT);
 		return PLAN_FAILED;
 	}
 	kind = strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? PLAN_EMPTY : PLAN_PENDING;
@@ -417,14 +484,16 @@ probe_plan(const ClientOptions *opts, const char *target, int *status)
 }
 
 /*
- * CALL migrate_run(target, direction => 'up'): each revision in a
- * transaction of its own,
- * those that cannot run in one at top level; the server's NOTICEs show
- * the progress.  Then print the steps, from the history rows this session
- * wrote (migrate_history), as "up" prints migrate_upgrade's.
+ * CALL migrate_run(target, direction => 'up' or 'down'): each revision in
+ * a transaction of its own, those that cannot run in one at top level; the
+ * server's NOTICEs show the progress.  Then print the steps, from the
+ * history rows this session wrote (migrate_history), as "up" and "down"
+ * print migrate_upgrade's and migrate_downgrade's.  Any error of the call
+ * is exit 1: it runs scripts, and its refusals of a bad target came first,
+ * from the dry run.
  */
 static int
-run_per_revision(const ClientOptions *opts, const char *target)
+run_per_revision(const ClientOptions *opts, bool up, const char *target)
 {
 	const char *params[2] = {target, opts->project};
 	struct timespec start;
@@ -433,12 +502,19 @@ run_per_revision(const ClientOptions *opts, const char *target)
 	int			n;
 	double		ms;
 
-	/* "up" only: never revert what another deploy applied since the plan */
-	sql = with_project(opts, "CALL migrate_run($1, direction => 'up', ", 2, ")");
+	/*
+	 * A direction, always: "up" must never revert what another deploy
+	 * applied since the plan, nor "down" apply what it registered.
+	 */
+	sql = with_project(opts,
+					   up ? "CALL migrate_run($1, direction => 'up', " :
+					   "CALL migrate_run($1, direction => 'down', ",
+					   2, ")");
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	res = query_run("the upgrade", sql, opts->project != NULL ? 2 : 1, params);
+	res = query_run(up ? "the upgrade" : "the downgrade", sql,
+					opts->project != NULL ? 2 : 1, params);
 	if (res == NULL)
-		return failure_status(false);
+		return failure_status(PHASE_SCRIPTS);
 	ms = elapsed_ms(&start);
 	PQclear(res);
 
@@ -447,22 +523,25 @@ run_per_revision(const ClientOptions *opts, const char *target)
 	out_field_raw("per_revision", "true");
 
 	sql = with_project(opts,
-					   "SELECT revision, 'applied' AS action,"
-					   " round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
-					   " statements, attempts"
-					   " FROM migrate_history(2147483647, ", 1,
-					   ") WHERE event = 'upgrade' AND backend_pid = pg_backend_pid()"
-					   " AND started_at >= (SELECT backend_start FROM pg_stat_activity"
-					   " WHERE pid = pg_backend_pid()) ORDER BY id");
+					   psprintf("SELECT revision, '%s' AS action,"
+								" round(extract(epoch FROM duration) * 1000, 1) AS duration_ms,"
+								" statements, attempts"
+								" FROM migrate_history(2147483647, ",
+								up ? "applied" : "reverted"),
+					   1,
+					   psprintf(") WHERE event = '%s' AND backend_pid = pg_backend_pid()"
+								" AND started_at >= (SELECT backend_start FROM pg_stat_activity"
+								" WHERE pid = pg_backend_pid()) ORDER BY id",
+								up ? "upgrade" : "downgrade"));
 	res = query_run_expecting("the steps", sql, opts->project != NULL ? 1 : 0,
 							  &params[1], "42501");
 	if (res == NULL)
 	{
 		if (strcmp(query_error_sqlstate(), "42501") != 0)
-			return failure_status(false);
+			return failure_status(PHASE_SCRIPTS);
 		if (!opts->json)
-			out_line("applied the revisions, each in a transaction of its own, in %.3f s (the steps need EXECUTE on migrate_history)",
-					 ms / 1000.0);
+			out_line("%s the revisions, each in a transaction of its own, in %.3f s (the steps need EXECUTE on migrate_history)",
+					 up ? "applied" : "reverted", ms / 1000.0);
 		return EXIT_OK;
 	}
 	n = PQntuples(res);
@@ -470,8 +549,8 @@ run_per_revision(const ClientOptions *opts, const char *target)
 	if (!opts->json)
 	{
 		out_table(res);
-		out_line("applied %d revision%s, each in a transaction of its own, in %.3f s",
-				 n, n == 1 ? "" : "s", ms / 1000.0);
+		out_line("%s %d revision%s, each in a transaction of its own, in %.3f s",
+				 up ? "applied" : "reverted", n, n == 1 ? "" : "s", ms / 1000.0);
 	}
 	PQclear(res);
 	return EXIT_OK;
@@ -480,14 +559,7 @@ run_per_revision(const ClientOptions *opts, const char *target)
 static int
 cmd_plan(const ClientOptions *opts)
 {
-	return run_steps(opts, "migrate_upgrade",
-					 opts->target != NULL ? opts->target : "head", true);
-}
-
-static int
-cmd_down(const ClientOptions *opts)
-{
-	return run_steps(opts, "migrate_downgrade", opts->target, opts->dry_run);
+	return run_steps(opts, true, opts->target != NULL ? opts->target : "head", true);
 }
 
 /* stamp TARGET: the revisions marked applied or taken off */
@@ -504,7 +576,7 @@ cmd_stamp(const ClientOptions *opts)
 					with_project(opts, "SELECT revision, action FROM migrate_stamp($1, ", 2, ")"),
 					opts->project != NULL ? 2 : 1, params);
 	if (res == NULL)
-		return failure_status(false);
+		return failure_status(PHASE_NO_SCRIPT);
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		if (strcmp(PQgetvalue(res, i, 1), "stamped") == 0)
@@ -538,7 +610,7 @@ cmd_status(const ClientOptions *opts)
 					with_project(opts, "SELECT * FROM migrate_status(", 1, ")"),
 					opts->project != NULL ? 1 : 0, params);
 	if (res == NULL)
-		return failure_status(false);
+		return failure_status(PHASE_NO_SCRIPT);
 	if (PQntuples(res) > 0)
 	{
 		out_field_raw("status", out_row_json(res, 0));
@@ -582,7 +654,7 @@ cmd_history(const ClientOptions *opts)
 								 2, ")"),
 					opts->project != NULL ? 2 : 1, params);
 	if (res == NULL)
-		return failure_status(false);
+		return failure_status(PHASE_NO_SCRIPT);
 	out_field_raw("history", out_rows_json(res));
 	if (!opts->json)
 	{
@@ -610,7 +682,7 @@ cmd_validate(const ClientOptions *opts)
 								 1, ")"),
 					opts->project != NULL ? 1 : 0, params);
 	if (res == NULL)
-		return failure_status(false);
+		return failure_status(PHASE_NO_SCRIPT);
 	for (i = 0; i < PQntuples(res); i++)
 	{
 		if (strcmp(PQgetvalue(res, i, 0), "error") == 0)
@@ -659,7 +731,7 @@ cmd_check(const ClientOptions *opts)
 	else
 	{
 		message = psprintf("not ok: %s", query_error_message());
-		status = failure_status(false);
+		status = failure_status(PHASE_NO_SCRIPT);
 	}
 	out_field_string("message", message);
 	out_line("%s", message);

@@ -323,11 +323,14 @@ check_conninfo(const char *conninfo)
 	{
 		char	   *reason = err != NULL ? pg_strdup(err) : pg_strdup("out of memory");
 		char	   *msg;
+		char	   *masked;
 		size_t		len = strlen(reason);
 
 		while (len > 0 && reason[len - 1] == '\n')
 			reason[--len] = '\0';
-		msg = psprintf("invalid connection string \"%s\": %s", conninfo, reason);
+		/* all that may be the password: the reason may quote part of it */
+		masked = mask_unparsable_conninfo(conninfo);
+		msg = psprintf("invalid connection string \"%s\": %s", masked, reason);
 		out_message("ERROR", msg);
 		out_set_client_error(msg);
 		if (err != NULL)
@@ -343,9 +346,12 @@ check_conninfo(const char *conninfo)
 
 /*
  * What we connect to, for the progress line: the connection string or URI
- * as given with -d, else the parameters in effect (from the options, the
- * environment and the defaults).  mask_text, which every printed line
- * passes, hides the password either way.
+ * as given with -d, masked, else the parameters in effect (from the
+ * options, the environment and the defaults), the password as ****.
+ * Masked here, on its own, rather than only in the line that quotes it:
+ * an unquoted password=value runs to the next white space, so in "could
+ * not connect to TARGET: reason" the ": " would be taken for part of it
+ * (mask_text leaves a mask alone, and what follows it).
  */
 static char *
 describe_target(const ClientOptions *opts, PGconn *conn)
@@ -359,7 +365,7 @@ describe_target(const ClientOptions *opts, PGconn *conn)
 	int			i;
 
 	if (opts->dbname != NULL && is_conninfo(opts->dbname))
-		return pg_strdup(opts->dbname);
+		return mask_text(opts->dbname);
 
 	initStringInfo(&buf);
 	info = PQconninfo(conn);

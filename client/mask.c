@@ -42,10 +42,13 @@ static bool uri_password_span(const char *text, size_t pos, size_t *start,
 static bool keyword_value_span(const char *text, size_t pos, size_t *start,
 							   size_t *end);
 static char *replace_secrets(const char *text);
+static char *libpq_unescape(const char *value);
+static void add_words_as_secrets(const char *s, size_t from, size_t to);
 
 /*
  * Remember a password, so that mask_text replaces it wherever it appears.
- * NULL and "" are ignored; the same secret twice is kept once.
+ * NULL and "" are ignored; the same secret twice is kept once.  The list
+ * is kept longest first, the order replace_secrets replaces them in.
  */
 void
 mask_add_secret(const char *secret)
@@ -58,7 +61,16 @@ mask_add_secret(const char *secret)
 		if (strcmp(secrets[i], secret) == 0)
 			return;
 	secrets = pg_realloc(secrets, sizeof(char *) * (nsecrets + 1));
-	secrets[nsecrets++] = pg_strdup(secret);
+
+	/*
+	 * Longest first: replacing "SEC" before "SEC RET" would leave " RET"
+	 * (a URI's query takes a password with a space, which the shape of a
+	 * password=value reads only up to the space).
+	 */
+	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < strlen(secret); i--)
+		secrets[i] = secrets[i - 1];
+	secrets[i] = pg_strdup(secret);
+	nsecrets++;
 }
 
 /*
@@ -79,34 +91,106 @@ mask_add_conninfo_secrets(const char *conninfo)
 	len = strlen(conninfo);
 	for (pos = 0; pos < len; pos++)
 	{
-		if (uri_password_span(conninfo, pos, &start, &end) ||
-			keyword_value_span(conninfo, pos, &start, &end))
+		bool		in_uri = uri_password_span(conninfo, pos, &start, &end);
+
+		if (in_uri || keyword_value_span(conninfo, pos, &start, &end))
 		{
 			char	   *raw = pnstrdup(conninfo + start, end - start);
 			char	   *decoded = percent_decode(conninfo + start, end - start);
 
 			mask_add_secret(raw);
 			mask_add_secret(decoded);
-			/* a quoted key=value: also the value without quotes/escapes */
-			if (end - start >= 2 && raw[0] == '\'')
+			/* a key=value: also the value as libpq reads it */
+			if (!in_uri)
 			{
-				StringInfoData plain;
-				size_t		i;
+				char	   *plain = libpq_unescape(raw);
 
-				initStringInfo(&plain);
-				for (i = 1; i + 1 < end - start; i++)
-				{
-					if (raw[i] == '\\' && i + 2 < end - start)
-						i++;
-					appendStringInfoChar(&plain, raw[i]);
-				}
-				mask_add_secret(plain.data);
-				pfree(plain.data);
+				mask_add_secret(plain);
+				pfree(plain);
 			}
 			pfree(raw);
 			pfree(decoded);
 			pos = end;
 		}
+	}
+}
+
+/*
+ * A connection string libpq could not parse, masked for the error that
+ * says so.  What its author meant for the password is not known: in
+ * "password=SEC RET", libpq reads SEC and then refuses RET, a key without
+ * "=", quoting it in its reason.  So in a URI everything from the first
+ * ":" of the authority to its last "@" is ****, and from the value of the
+ * first password key on (after the URI's authority) the rest of the
+ * string; each word hidden is remembered as a secret, so that mask_text
+ * hides it in libpq's reason too.
+ */
+char *
+mask_unparsable_conninfo(const char *conninfo)
+{
+	size_t		len = strlen(conninfo);
+	size_t		from = 0;
+	size_t		pos;
+	StringInfoData out;
+
+	initStringInfo(&out);
+	if (strncmp(conninfo, "postgresql://", 13) == 0 ||
+		strncmp(conninfo, "postgres://", 11) == 0)
+	{
+		const char *auth = strstr(conninfo, "://") + 3;
+		const char *at = strrchr(auth, '@');
+		const char *colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
+
+		if (colon != NULL)
+		{
+			size_t		start = colon + 1 - conninfo;
+			size_t		end = at - conninfo;
+
+			add_words_as_secrets(conninfo, start, end);
+			appendBinaryStringInfo(&out, conninfo, start);
+			appendStringInfoString(&out, MASK);
+			from = end;
+		}
+	}
+	for (pos = from; pos < len; pos++)
+	{
+		size_t		start,
+					end;
+
+		if (keyword_value_span(conninfo, pos, &start, &end))
+		{
+			add_words_as_secrets(conninfo, start, len);
+			appendBinaryStringInfo(&out, conninfo + from, start - from);
+			appendStringInfoString(&out, MASK);
+			from = len;
+			break;
+		}
+	}
+	appendStringInfoString(&out, conninfo + from);
+	return out.data;
+}
+
+/* Remember each white-space separated word of s[from..to) as a secret. */
+static void
+add_words_as_secrets(const char *s, size_t from, size_t to)
+{
+	size_t		pos = from;
+
+	while (pos < to)
+	{
+		size_t		word = pos;
+
+		while (pos < to && !isspace((unsigned char) s[pos]))
+			pos++;
+		if (pos > word)
+		{
+			char	   *w = pnstrdup(s + word, pos - word);
+
+			mask_add_secret(w);
+			pfree(w);
+		}
+		while (pos < to && isspace((unsigned char) s[pos]))
+			pos++;
 	}
 }
 
@@ -248,9 +332,12 @@ uri_password_span(const char *text, size_t pos, size_t *start, size_t *end)
 
 /*
  * If a "password" key (or "sslpassword") starts at pos and is followed by
- * '=' and a value, set [*start, *end) to the value and return true.  A
- * quoted value ('...', with backslash escapes) ends at its closing quote;
- * a bare one at white space, and in a URI's query also at '&' or '#'.
+ * '=' and a value, set [*start, *end) to the value and return true.  The
+ * value is what libpq's conninfo_parse takes for it: a backslash escapes
+ * the next byte, quoted or not; a quoted value ('...') ends at the first
+ * quote no backslash escapes, or at the end of the text when none does;
+ * an unquoted one at the first white space no backslash escapes, and in a
+ * URI's query also at '&' or '#'.
  */
 static bool
 keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
@@ -277,8 +364,24 @@ keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
 	while (text[p] == ' ' || text[p] == '\t')
 		p++;
 	*start = p;
+
+	/*
+	 * Masked already, by this file or by the server (a message quoting a
+	 * masked connection string): the mask alone, so that what follows it
+	 * ("password=****: could not connect") is kept.  A value that only
+	 * starts with the mask is masked whole.
+	 */
+	if (strncmp(text + p, MASK, strlen(MASK)) == 0 &&
+		(text[p + strlen(MASK)] == '\0' ||
+		 strchr(" \t\n\r:;,)'\"&#", text[p + strlen(MASK)]) != NULL))
+	{
+		*end = p + strlen(MASK);
+		return true;
+	}
+
 	if (text[p] == '\'')
 	{
+		/* quoted: to the first quote no backslash escapes, or the end */
 		p++;
 		while (text[p] != '\0' && text[p] != '\'')
 		{
@@ -291,14 +394,48 @@ keyword_value_span(const char *text, size_t pos, size_t *start, size_t *end)
 	}
 	else
 	{
+		/*
+		 * unquoted: to the first white space no backslash escapes (in a
+		 * URI's query, which has no such escapes, to '&' or '#' as well)
+		 */
 		while (text[p] != '\0' && !isspace((unsigned char) text[p]) &&
 			   !(in_query && (text[p] == '&' || text[p] == '#')))
+		{
+			if (!in_query && text[p] == '\\' && text[p + 1] != '\0')
+				p++;
 			p++;
+		}
 	}
 	if (p == *start)
 		return false;
 	*end = p;
 	return true;
+}
+
+/*
+ * A key=value value as libpq's conninfo_parse reads it (fe-connect.c),
+ * palloc'd: without its quotes, each backslash escaping the next byte.
+ */
+static char *
+libpq_unescape(const char *value)
+{
+	StringInfoData out;
+	const char *p = value;
+	bool		quoted = *p == '\'';
+
+	initStringInfo(&out);
+	if (quoted)
+		p++;
+	while (*p != '\0')
+	{
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (quoted && *p == '\'')
+			break;
+		appendStringInfoChar(&out, *p);
+		p++;
+	}
+	return out.data;
 }
 
 /* s[0..len) with %XX sequences decoded (malformed ones kept as they are) */

@@ -60,7 +60,11 @@ usage(void)
 		   "                   revision cannot run in a transaction block, or with\n"
 		   "                   --per-revision, CALL migrate_run(): each revision\n"
 		   "                   committed on its own, such revisions at top level\n"
-		   "  down TARGET      downgrade to TARGET (\"base\" reverts everything)\n"
+		   "  down TARGET      downgrade to TARGET (\"base\" reverts everything); all or\n"
+		   "                   nothing in one transaction, or, when a down script\n"
+		   "                   cannot run in a transaction block, or with\n"
+		   "                   --per-revision, CALL migrate_run(): each revision\n"
+		   "                   reverted and committed on its own\n"
 		   "  plan [TARGET]    what \"up\" would apply, changing nothing\n"
 		   "  status           applied and registry heads, counts, the migration lock\n"
 		   "  check            migrate_check(): one line, \"ok: ...\" at head with nothing\n"
@@ -80,10 +84,11 @@ usage(void)
 		   "  --project=NAME         the project (default: the server's pg_migrate.project,\n"
 		   "                         \"default\" unless set)\n"
 		   "  --dry-run              up, down: show the steps, change nothing\n"
-		   "  --per-revision         up: apply with CALL migrate_run(), one transaction\n"
-		   "                         per revision (a failure keeps the revisions before\n"
-		   "                         it); also chosen, without the option, when a\n"
-		   "                         pending revision cannot run in a transaction block\n"
+		   "  --per-revision         up, down: run with CALL migrate_run(), one\n"
+		   "                         transaction per revision (a failure keeps the\n"
+		   "                         revisions before it); also chosen, without the\n"
+		   "                         option, when a revision to run cannot run in a\n"
+		   "                         transaction block\n"
 		   "  --limit=N              history: how many entries (default 100)\n"
 		   "  --json                 print the result as one JSON object on stdout, also\n"
 		   "                         on failure (but not for bad options):\n"
@@ -121,7 +126,8 @@ usage(void)
 		   "  1    a migration or another database operation failed; check: not ok;\n"
 		   "       validate: errors found\n"
 		   "  2    bad usage, target or connection string, or bad migration files:\n"
-		   "       nothing was run\n"
+		   "       pg_migrate refused before it ran anything (a migration script's\n"
+		   "       error is 1, whatever its SQLSTATE)\n"
 		   "  3    could not connect\n"
 		   "  130  interrupted by SIGINT, 143 by SIGTERM (the statement rolled back)\n\n");
 	printf("Examples:\n"
@@ -315,10 +321,11 @@ main(int argc, char **argv)
 		bad_usage("--dir does not apply to \"%s\"", opts.command);
 	if (opts.dry_run && !cmd->takes_dry_run)
 		bad_usage("--dry-run does not apply to \"%s\"", opts.command);
-	if (opts.per_revision && strcmp(opts.command, "up") != 0)
-		bad_usage("--per-revision applies to \"up\" only");
+	if (opts.per_revision && strcmp(opts.command, "up") != 0 &&
+		strcmp(opts.command, "down") != 0)
+		bad_usage("--per-revision applies to \"up\" and \"down\" only");
 	if (opts.per_revision && opts.dry_run)
-		bad_usage("--per-revision and --dry-run do not go together; \"plan\" shows what \"up\" would apply");
+		bad_usage("--per-revision and --dry-run do not go together; --dry-run alone shows what would run");
 	if (opts.limit >= 0 && strcmp(opts.command, "history") != 0)
 		bad_usage("--limit applies to \"history\" only");
 	if (opts.layout != MG_LAYOUT_DETECT && opts.dir == NULL && cmd->arg != ARG_DIR)

@@ -41,6 +41,13 @@ static const ClientOptions *options = NULL;
 static char last_sqlstate[6] = "";
 static char *last_message = NULL;
 
+/*
+ * Of the statements of the last query (several with query_run_probed),
+ * how many had succeeded before the one that failed: 0 when the first
+ * failed.
+ */
+static int	last_failed_statement = 0;
+
 /* an SQLSTATE whose error query_run_expecting keeps quiet, or NULL */
 static const char *quiet_sqlstate = NULL;
 
@@ -164,7 +171,8 @@ query_run_expecting(const char *what, const char *sql, int nparams,
  * simple query (one round trip, one implicit transaction): the server runs
  * the second only when the first succeeds.  The probe's NOTICEs are not
  * shown.  Returns the second statement's result, or NULL after an error
- * of either, printed as query_run does unless its SQLSTATE is quiet.
+ * of either, printed as query_run does unless it is the probe's and its
+ * SQLSTATE is quiet; query_error_statement tells which one failed.
  * Parameters must be in sql already, as literals (query_literal).
  */
 PGresult *
@@ -222,6 +230,7 @@ send_statement(const char *what, const char *sql, bool simple, int nparams,
 			   const char *const *params)
 {
 	last_sqlstate[0] = '\0';
+	last_failed_statement = 0;
 	if (last_message != NULL)
 		pg_free(last_message);
 	last_message = NULL;
@@ -254,6 +263,7 @@ query_wait(const char *what)
 {
 	PGresult   *res;
 	PGresult   *last = NULL;
+	int			nresults = 0;
 
 	while ((res = PQgetResult(conn)) != NULL)
 	{
@@ -262,7 +272,10 @@ query_wait(const char *what)
 		if (last != NULL)
 			PQclear(last);
 		last = res;
+		nresults++;
 	}
+	/* an error ends a simple query: the last result is the failed one's */
+	last_failed_statement = Max(nresults - 1, 0);
 	if (got_signal != 0)
 		interrupted(what, last, true);
 	if (last == NULL)
@@ -284,6 +297,17 @@ const char *
 query_error_sqlstate(void)
 {
 	return last_sqlstate;
+}
+
+/*
+ * Which statement of the last failed query failed: 0 for the first (the
+ * only one but for query_run_probed, whose probe it is), 1 for the one
+ * after it.
+ */
+int
+query_error_statement(void)
+{
+	return last_failed_statement;
 }
 
 /* The primary message of the last failed query_run's error, or "". */
@@ -360,8 +384,12 @@ report_error(const PGresult *res)
 	if (last_message != NULL)
 		pg_free(last_message);
 	last_message = pg_strdup(primary);
+	/*
+	 * Only the probe's error is expected: the statement it guards may fail
+	 * with the same SQLSTATE for reasons of its own (a script raising it).
+	 */
 	if (sqlstate != NULL && quiet_sqlstate != NULL &&
-		strcmp(sqlstate, quiet_sqlstate) == 0)
+		last_failed_statement == 0 && strcmp(sqlstate, quiet_sqlstate) == 0)
 	{
 		if (fallback != NULL)
 			pfree(fallback);

@@ -65,7 +65,8 @@ ROLLBACK;
 BEGIN ISOLATION LEVEL SERIALIZABLE;
 SELECT migrate_check();
 SELECT count(*) AS locks FROM pg_locks
- WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+ WHERE locktype = 'object' AND classid = 'migrate.project'::regclass
+   AND pid = pg_backend_pid();
 ROLLBACK;
 BEGIN;
 SELECT count(*) FROM migrate_upgrade(project => 'many');

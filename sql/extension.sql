@@ -68,6 +68,11 @@ ALTER EXTENSION pg_migrate UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate';
 INSERT INTO updated SELECT '0.2.0', * FROM members;
 DROP EXTENSION pg_migrate;
+CREATE EXTENSION pg_migrate VERSION '0.3.0';
+ALTER EXTENSION pg_migrate UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate';
+INSERT INTO updated SELECT '0.3.0', * FROM members;
+DROP EXTENSION pg_migrate;
 CREATE EXTENSION pg_migrate;
 CREATE TEMP TABLE fresh AS SELECT * FROM members;
 DROP EXTENSION pg_migrate;
@@ -96,7 +101,7 @@ DROP ROLE regress_ext_deployer;
 CREATE EXTENSION pg_migrate;
 SELECT count(*) > 0 AS has_members FROM fresh;
 SELECT v."from", d.*
-  FROM (VALUES ('0.1.0'), ('0.2.0')) v("from"),
+  FROM (VALUES ('0.1.0'), ('0.2.0'), ('0.3.0')) v("from"),
   LATERAL ((SELECT 'only after update' AS "where", object, definition
               FROM updated u WHERE u."from" = v."from"
             EXCEPT SELECT 'only after update', * FROM fresh)

@@ -138,7 +138,7 @@ SELECT revision, target FROM migrate_history() WHERE event = 'upgrade' ORDER BY 
 --
 -- Several heads: h0, then h_c, h_a -> h_a2 and h_B on it.
 --
-SET pg_migrate.project = 'heads';
+SET pg_migrate.project = 'forked';
 SELECT graph_reg('h0', '{}');
 SELECT graph_reg('h_c', '{h0}');
 SELECT graph_reg('h_a', '{h0}');
@@ -153,7 +153,7 @@ SELECT * FROM migrate_upgrade('head', dry_run => true);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migrate_pending();
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM graph_log WHERE project = 'heads';
+SELECT count(*) FROM graph_log WHERE project = 'forked';
 -- "heads" applies every branch, in the order the dry run shows
 SELECT * FROM migrate_pending('heads');
 SELECT revision, action, statements FROM migrate_upgrade('heads', dry_run => true);

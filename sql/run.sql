@@ -336,7 +336,7 @@ SELECT dblink_disconnect('other');
 SET pg_migrate.project = 'cancel';
 CREATE TEMP VIEW migration_locks AS
   SELECT count(*) AS migration_locks FROM pg_locks
-   WHERE locktype = 'advisory' AND classid = x'6D696772'::int::oid;
+   WHERE locktype = 'object' AND classid = 'migrate.project'::regclass;
 SELECT migrate_register('c1', 'SELECT pg_sleep(5);', '');
 SET statement_timeout = '300ms';
 CALL migrate_run();

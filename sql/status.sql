@@ -29,8 +29,9 @@ SELECT migrate_register('a4', 'CREATE TABLE s_a4 (id int);');
 SELECT lock_pid = pg_backend_pid() AS mine, lock_role = current_user AS my_role,
        lock_application, lock_since IS NOT NULL AS has_since
 FROM migrate_status();
-SELECT locktype, classid, objsubid, mode, granted FROM pg_locks
-WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+SELECT locktype, classid::regclass, objid = hashtext('default')::oid AS objid_is_hash,
+       objsubid, mode, granted FROM pg_locks
+WHERE locktype = 'object' AND classid = 'migrate.project'::regclass AND pid = pg_backend_pid();
 ROLLBACK;
 SELECT lock_pid FROM migrate_status();
 

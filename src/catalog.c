@@ -42,6 +42,40 @@ typedef struct CatalogQueryDef
 	Oid			argtypes[16];
 } CatalogQueryDef;
 
+/*
+ * The INVALID indexes that the build recorded in migrate.index_build row b
+ * may have left, as a condition on pg_index i, the index's pg_class c and
+ * its table's pg_class t and pg_namespace tn (see the comment on the table
+ * in migrations/pg_migrate--0.3.0--0.4.0.sql): on its table (any, for a
+ * REINDEX of a schema or database), INVALID and not INVALID before the
+ * build, of the name it gave, a REINDEX's "_ccnew"/"_ccold" copy.  Several
+ * rows may match one index (an unnamed build's row matches any new INVALID
+ * index of its table): the latest build left it.  Built-in functions and
+ * operators of pg_catalog only: reviewing runs no user code.
+ */
+#define LEFTOVER_OF_BUILD \
+	" NOT i.indisvalid" \
+	" AND (b.table_name IS NULL" \
+	"  OR (tn.nspname::text = b.schema_name AND t.relname::text = b.table_name))" \
+	" AND (b.index_name IS NULL OR c.relname::text = b.index_name)" \
+	" AND (NOT b.reindex OR c.relname::text ~ '_cc(new|old)[0-9]*$')" \
+	" AND c.relname::text <> ALL (b.invalid_before)"
+
+/*
+ * The worker that ran the build of row R (b, or l) still runs: its build
+ * is in progress, and has left nothing yet.
+ */
+#define BUILD_RUNNING(R) \
+	" EXISTS (SELECT FROM pg_catalog.pg_stat_get_activity(" R ".backend_pid) AS s" \
+	"  WHERE s.backend_start = " R ".backend_start)"
+
+/* pg_index i, its index c, its table t and t's schema tn, for LEFTOVER_OF_BUILD */
+#define LEFTOVER_RELATIONS \
+	" pg_catalog.pg_index i" \
+	" JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid" \
+	" JOIN pg_catalog.pg_class t ON t.oid = i.indrelid" \
+	" JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace"
+
 /* indexed by MgCatalogQuery */
 static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_PROJECT_STATE] = {
@@ -217,8 +251,16 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 		" (e ->> 'nontransactional') = 'true',"
 		" CASE jsonb_typeof(e) WHEN 'object' THEN"
 		"  (SELECT k FROM jsonb_object_keys(e) AS k WHERE k <> ALL"
-		"  ('{revision,parents,description,up,down,nontransactional}') ORDER BY k LIMIT 1) END"
-		" FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n) ORDER BY n",
+		"  ('{revision,parents,description,up,down,nontransactional}') ORDER BY k LIMIT 1) END,"
+		" jsonb_typeof(e -> 'revision'), jsonb_typeof(e -> 'up'),"
+		" jsonb_typeof(e -> 'down'), jsonb_typeof(e -> 'description'),"
+		" p.n::int4, jsonb_typeof(p.v)"
+		" FROM jsonb_array_elements($1) WITH ORDINALITY AS t(e, n)"
+		" LEFT JOIN LATERAL (SELECT v, n FROM jsonb_array_elements("
+		"  CASE jsonb_typeof(e -> 'parents') WHEN 'array' THEN e -> 'parents' END)"
+		"  WITH ORDINALITY AS a(v, n) WHERE jsonb_typeof(v) <> 'string' ORDER BY n LIMIT 1)"
+		"  AS p ON true"
+		" ORDER BY t.n",
 		1, {JSONBOID}
 	},
 	[MGQ_INSERT_FAILURE] = {
@@ -233,6 +275,42 @@ static const CatalogQueryDef query_defs[MGQ__COUNT] = {
 	[MGQ_REPAIR_APPLIED] = {
 		"UPDATE migrate.applied SET checksum = $3 WHERE project = $1 AND revision = $2",
 		3, {TEXTOID, TEXTOID, TEXTOID}
+	},
+
+	/*
+	 * Concurrent index builds run at top level (toplevel.c), recorded
+	 * before they start, and the INVALID indexes they left (status.c).
+	 */
+	[MGQ_INSERT_INDEX_BUILD] = {
+		"INSERT INTO migrate.index_build (project, revision, down, statement, schema_name,"
+		" table_name, index_name, reindex, invalid_before, backend_pid, backend_start)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+		11, {TEXTOID, TEXTOID, BOOLOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
+		TEXTARRAYOID, INT4OID, TIMESTAMPTZOID}
+	},
+	[MGQ_DELETE_INDEX_BUILD] = {
+		"DELETE FROM migrate.index_build WHERE id = $1",
+		1, {INT8OID}
+	},
+	[MGQ_DELETE_STALE_INDEX_BUILDS] = {
+		"DELETE FROM migrate.index_build b WHERE b.project = $1"
+		" AND NOT" BUILD_RUNNING("b")
+		" AND NOT EXISTS (SELECT FROM" LEFTOVER_RELATIONS " WHERE" LEFTOVER_OF_BUILD ")",
+		1, {TEXTOID}
+	},
+	[MGQ_INVALID_INDEXES] = {
+		"SELECT l.leftover, l.relation, l.revision, l.down, l.statement, l.indexrelid FROM"
+		" (SELECT DISTINCT ON (i.indexrelid)"
+		"  pg_catalog.format('%I.%I', n.nspname, c.relname) AS leftover,"
+		"  pg_catalog.format('%I.%I', tn.nspname, t.relname) AS relation,"
+		"  b.revision, b.down, b.statement, i.indexrelid, b.backend_pid, b.backend_start"
+		"  FROM migrate.index_build b, " LEFTOVER_RELATIONS
+		"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		"  WHERE b.project = $1 AND" LEFTOVER_OF_BUILD
+		"  ORDER BY i.indexrelid, b.started_at DESC, b.id DESC) AS l"
+		" WHERE NOT" BUILD_RUNNING("l")
+		" ORDER BY l.leftover COLLATE \"C\"",
+		1, {TEXTOID}
 	},
 };
 
@@ -352,7 +430,12 @@ mg_result_text(int row, int col)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/* Column col of the last SPI result's row, a text[], as a C array (NULL when null). */
+/*
+ * Column col of the last SPI result's row, a text[] (of any shape, read in
+ * storage order), as a C array, NULL when the column is null.  A null
+ * element is a NULL pointer: a row edited by hand may hold one, and the
+ * caller must check before using an element.
+ */
 char **
 mg_result_text_array(int row, int col, int *n)
 {
@@ -370,6 +453,6 @@ mg_result_text_array(int row, int col, int *n)
 					  &elems, &elemnulls, n);
 	result = palloc(sizeof(char *) * Max(*n, 1));
 	for (i = 0; i < *n; i++)
-		result[i] = TextDatumGetCString(elems[i]);
+		result[i] = elemnulls[i] ? NULL : TextDatumGetCString(elems[i]);
 	return result;
 }

@@ -47,6 +47,11 @@ typedef enum MgCatalogQuery
 	MGQ_SET_SYNCED_FOLDER,
 	MGQ_PROJECTS,
 	MGQ_INSERT_FAILURE,
+	/* concurrent index builds and the INVALID indexes they left */
+	MGQ_INSERT_INDEX_BUILD,
+	MGQ_DELETE_INDEX_BUILD,
+	MGQ_DELETE_STALE_INDEX_BUILDS,
+	MGQ_INVALID_INDEXES,
 	MGQ__COUNT
 } MgCatalogQuery;
 

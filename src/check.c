@@ -10,12 +10,23 @@
  *
  * Everything found is reported at once, not the first problem only: a
  * graph that is invalid, applied revisions missing from the registry,
- * drifted revisions, several heads, and pending revisions.  The error's
+ * drifted revisions, INVALID indexes that interrupted concurrent builds
+ * left (status.c), several heads, and pending revisions.  The error's
  * SQLSTATE is that of the most serious problem, in that order, so that a
  * driver can tell "a deploy is due" (MG024, revisions pending) from "a
- * person must look" (MG009, MG019, MG006, MG004).  A project with nothing
+ * person must look" (MG009, MG019, MG006, MG040, MG004).  An INVALID index
+ * ranks below what makes the recorded history untrustworthy (the graph,
+ * the applied set, drift) and above several heads and pending revisions:
+ * it costs every write to its table now, and unless its revision is
+ * pending and unchanged no deploy will drop it.  A project with nothing
  * registered and nothing applied is not "ok" (MG025): it has no head to be
  * at, and a scheduled check of a misspelt project must not pass forever.
+ *
+ * Every list in the detail is bounded, however large the project: at most
+ * CHECK_LIST_MAX items of each kind, then how many more; a cycle is named
+ * by as many of its revisions and its length.  While the graph is invalid
+ * no upgrade runs, so pending revisions are listed in id order then, not
+ * in an upgrade's order (a cycle has none).
  *
  * The check only reads, through the same owner scope and fixed search_path
  * as every other bookkeeping statement (catalog.c), and takes no lock: it
@@ -46,8 +57,10 @@ typedef struct CheckFindings
 	List	   *graph;			/* of MgProblem *: the graph is invalid */
 	List	   *orphans;		/* of char *: applied, not registered */
 	List	   *drifted;		/* of char *: applied, script changed */
+	List	   *invalid;		/* of char *: INVALID indexes builds left */
 	List	   *heads;			/* of char *: registry heads, when several */
-	List	   *pending;		/* of char *: in the order of an upgrade */
+	List	   *pending;		/* of char *: in the order of an upgrade, or
+								 * of ids when the graph is invalid */
 } CheckFindings;
 
 /* The error being built: what the message counts, its detail and hint. */
@@ -60,7 +73,7 @@ typedef struct CheckReport
 } CheckReport;
 
 static void find_problems(const MgState *state, CheckFindings *found);
-static List *pending_in_order(const MgState *state);
+static List *pending_in_order(const MgState *state, bool by_id);
 static void append_list(StringInfo buf, List *items, const char *sep,
 						const char *last_sep);
 static void add_finding(CheckReport *report, int sqlerrcode, List *items,
@@ -88,7 +101,7 @@ mg_check(const char *project)
 
 	find_problems(state, &found);
 	if (found.graph == NIL && found.orphans == NIL && found.drifted == NIL &&
-		found.heads == NIL && found.pending == NIL)
+		found.invalid == NIL && found.heads == NIL && found.pending == NIL)
 	{
 		List	   *heads = mg_registry_heads(state);
 
@@ -109,7 +122,8 @@ mg_check(const char *project)
 		if (strcmp(p->problem, "cycle") == 0)
 			graph_messages = lappend(graph_messages,
 									 psprintf("the revision graph has a cycle: %s",
-											  graph_describe_cycle(state->graph)));
+											  graph_describe_cycle(state->graph,
+																   CHECK_LIST_MAX)));
 		else
 			graph_messages = lappend(graph_messages, (char *) p->message);
 	}
@@ -126,12 +140,18 @@ mg_check(const char *project)
 				"drifted revision", "drifted revisions",
 				"Drifted revisions (applied, then their up script changed): ", ", ",
 				"Register each drifted script as it was applied and put the change in a new revision, or accept an intended edit with migrate_repair(revision).");
+	add_finding(&report, ERRCODE_MG_INVALID_INDEX_LEFT, found.invalid,
+				"invalid index left by an interrupted build",
+				"invalid indexes left by interrupted builds",
+				"Invalid indexes left by interrupted concurrent builds: ", ", ",
+				"Drop each with DROP INDEX CONCURRENTLY; SELECT * FROM migrate_validate() gives the statement for each.");
 	add_finding(&report, ERRCODE_MG_SEVERAL_HEADS, found.heads,
 				"head", "heads",
 				"Heads: ", ", ",
 				"Register a merge revision whose parents are the heads.");
 	add_finding(&report, ERRCODE_MG_NOT_AT_HEAD, found.pending,
 				"pending revision", "pending revisions",
+				found.graph != NIL ? "Pending revisions: " :
 				"Pending revisions, in the order an upgrade applies them: ", ", ",
 				psprintf("%s %s.", report.hint.len > 0 ? "Then run" : "Run",
 						 upgrade_call(project)));
@@ -176,8 +196,9 @@ add_finding(CheckReport *report, int sqlerrcode, List *items,
 }
 
 /*
- * Sort what validation finds into found; add the registry heads when there
- * are several, and the pending revisions.
+ * Sort what validation finds into found; add the INVALID indexes that
+ * interrupted builds left, the registry heads when there are several, and
+ * the pending revisions.
  */
 static void
 find_problems(const MgState *state, CheckFindings *found)
@@ -208,23 +229,32 @@ find_problems(const MgState *state, CheckFindings *found)
 			found->graph = lappend(found->graph, p);
 		}
 	}
-	found->pending = pending_in_order(state);
+	foreach(lc, mg_invalid_indexes(state->project))
+	{
+		MgInvalidIndex *index = lfirst(lc);
+
+		found->invalid = lappend(found->invalid,
+								 psprintf("%s (%s script of %s)", index->index,
+										  index->down ? "down" : "up", index->revision));
+	}
+	found->pending = pending_in_order(state, found->graph != NIL);
 }
 
 /*
  * The registered revisions that are not applied: first those in the
  * graph's topological order (the order an upgrade applies them), then, in
- * id order, any a cycle keeps out of that order.
+ * id order, any a cycle keeps out of that order; or all of them in id
+ * order when by_id (the graph is invalid: no upgrade runs).
  */
 static List *
-pending_in_order(const MgState *state)
+pending_in_order(const MgState *state, bool by_id)
 {
 	const MgGraph *g = state->graph;
 	bool	   *listed = palloc0(sizeof(bool) * Max(g->n, 1));
 	List	   *pending = NIL;
 	int			i;
 
-	for (i = 0; i < g->norder; i++)
+	for (i = 0; i < (by_id ? 0 : g->norder); i++)
 	{
 		int			node = g->order[i];
 
@@ -293,7 +323,7 @@ report_empty(const char *project)
 	mg_owner_begin(&scope);
 	n = mg_catalog_exec(MGQ_PROJECTS, values, NULL);
 	for (i = 0; i < n; i++)
-		projects = lappend(projects, mg_result_text(i, 1));
+		projects = lappend(projects, mg_shown(mg_result_text(i, 1)));
 	mg_owner_end(&scope);
 
 	initStringInfo(&detail);

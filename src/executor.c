@@ -570,8 +570,8 @@ pause_before_retry(MgRun *run, int pause_ms)
 }
 
 /*
- * The NOTICE for a retry: what failed, and for a lock timeout, the lock
- * and who holds it.
+ * The NOTICE for a retry: what failed (bounded: one is sent for every
+ * attempt), and for a lock timeout, the lock and who holds it.
  */
 static void
 report_retry(MgRun *run, ErrorData *edata, int pause_ms)
@@ -584,9 +584,9 @@ report_retry(MgRun *run, ErrorData *edata, int pause_ms)
 	ereport(NOTICE,
 			(errmsg("revision \"%s\": attempt %d of %d failed: %s; retrying in %d ms",
 					run->script->revision, run->attempts,
-					pg_migrate_lock_retries + 1, edata->message, pause_ms),
+					pg_migrate_lock_retries + 1, mg_bounded_text(edata->message), pause_ms),
 			 wait ? errdetail_internal("%s", wait) :
-			 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
+			 edata->detail ? errdetail_internal("%s", mg_bounded_text(edata->detail)) : 0));
 }
 
 /*

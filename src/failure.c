@@ -78,6 +78,14 @@
  * the error; a backend terminated while it waits for the worker leaves the
  * row to the worker, which writes it.
  *
+ * Bounds.  The row keeps at most MG_MAX_STORED_TEXT bytes of the error's
+ * message and of its detail, cut with a marker (mg_bounded_text, history.c
+ * explains): a script may raise an error of any size, and the caller gets
+ * it whole, but neither the segment, the history nor the server log lines
+ * of the worker carry more than that.  The target was checked for its
+ * form before the call began (mg_check_target), the revision and project
+ * are ids.
+ *
  * Secrets.  The error comes from mg_in_subtransaction, which masks every
  * error it hands back (mask.c), and a script's errors are masked with the
  * script's own secrets before that (executor.c, script.c, validate.c); the
@@ -399,13 +407,13 @@ fill_segment(const Recording *rec)
 	strings[FF_PROJECT] = failure->project;
 	strings[FF_EVENT] = failure->event;
 	strings[FF_REVISION] = failure->revision;
-	strings[FF_TARGET] = failure->target;
+	strings[FF_TARGET] = mg_bounded_text(failure->target);
 	strings[FF_ROLE] = failure->role;
 	strings[FF_APPLICATION] = (application_name && application_name[0]) ?
 		application_name : NULL;
-	strings[FF_DETAIL] = rec->edata->detail;
+	strings[FF_DETAIL] = mg_bounded_text(rec->edata->detail);
 	strings[FF_SQLSTATE] = unpack_sql_state(rec->edata->sqlerrcode);
-	strings[FF_MESSAGE] = rec->edata->message;
+	strings[FF_MESSAGE] = mg_bounded_text(rec->edata->message);
 	for (i = 0; i < FF__COUNT; i++)
 		if (strings[i] != NULL)
 			size = add_size(size, strlen(strings[i]) + 1);

@@ -210,10 +210,13 @@ graph_heads(const MgGraph *g, int **heads)
 
 /*
  * When the graph has a cycle, describe one as "a -> b -> a" (each revision
- * followed by its child); NULL when there is none.
+ * followed by its child); NULL when there is none.  At most limit (>= 1)
+ * of its revisions are named, then how many more there are before it
+ * closes: "a -> b -> (998 more revisions) -> a", so that a cycle through a
+ * large history makes no message of megabytes.
  */
 char *
-graph_describe_cycle(const MgGraph *g)
+graph_describe_cycle(const MgGraph *g, int limit)
 {
 	bool	   *sorted;
 	int		   *seen_at;
@@ -259,11 +262,22 @@ graph_describe_cycle(const MgGraph *g)
 		node = next;
 	}
 
-	/* path[seen_at[node]..] walks parents; print it child-wards */
+	/*
+	 * path[seen_at[node]..] walks parents; print it child-wards, node
+	 * first, and node again (path[seen_at[node]]) to close it.
+	 */
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, g->ids[node]);
-	for (i = npath - 1; i >= seen_at[node]; i--)
+	for (i = npath - 1, j = 1; i > seen_at[node]; i--, j++)
+	{
+		if (j >= limit)
+		{
+			appendStringInfo(&buf, " -> (%d more revisions)", i - seen_at[node]);
+			break;
+		}
 		appendStringInfo(&buf, " -> %s", g->ids[path[i]]);
+	}
+	appendStringInfo(&buf, " -> %s", g->ids[node]);
 	return buf.data;
 }
 

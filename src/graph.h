@@ -38,7 +38,7 @@ extern MgGraph *graph_build(int n, const char **ids, const int *nparents,
 							char **const *parents);
 extern int	graph_find(const MgGraph *g, const char *id);
 extern int	graph_heads(const MgGraph *g, int **heads);
-extern char *graph_describe_cycle(const MgGraph *g);
+extern char *graph_describe_cycle(const MgGraph *g, int limit);
 extern int *graph_plan_upgrade(const MgGraph *g, const bool *applied,
 							   const char *target, int *nplan);
 extern int *graph_plan_downgrade(const MgGraph *g, const bool *applied,

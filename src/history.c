@@ -14,6 +14,14 @@
  * it written by a background worker, in a transaction of its own, with
  * mg_history_record_failure.
  *
+ * What a row keeps is bounded.  Its identifiers are short by the rules
+ * they follow (a revision id, a project name, a target: see
+ * pg_migrate.c); the texts that are not, an error's message and detail,
+ * and a row's detail (a registration lists its parents), are kept to
+ * MG_MAX_STORED_TEXT bytes each, cut with a marker (mg_bounded_text), so
+ * that nothing a caller sends can make the history, or a tool that prints
+ * it, grow without bound.
+ *
  * Each applied or reverted revision also gets one line in the server log
  * (LOG, never sent to the client):
  *
@@ -44,6 +52,7 @@
 
 #include "catalog.h"
 #include "history.h"
+#include "pg_migrate.h"
 
 #define HISTORY_COLUMNS 9		/* per-entry columns */
 
@@ -107,12 +116,12 @@ mg_history_record(const char *project, const char *target, const char *role,
 		colnulls[6][i] = e->statements < 0;
 		cols[7][i] = Int32GetDatum(e->attempts);
 		colnulls[7][i] = e->attempts < 0;
-		cols[8][i] = mg_text_or_null(e->detail, &colnulls[8][i]);
+		cols[8][i] = mg_text_or_null(mg_bounded_text(e->detail), &colnulls[8][i]);
 	}
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = CStringGetTextDatum(project);
-	values[1] = target ? CStringGetTextDatum(target) : (Datum) 0;
+	values[1] = target ? CStringGetTextDatum(mg_bounded_text(target)) : (Datum) 0;
 	nulls[1] = target ? ' ' : 'n';
 	values[2] = DirectFunctionCall1(namein, CStringGetDatum(role));
 	values[3] = (application_name && application_name[0]) ?
@@ -129,7 +138,9 @@ mg_history_record(const char *project, const char *target, const char *role,
  * Insert the row of a failed upgrade or downgrade, with the caller's role,
  * application and pid as given in row.  Runs in the background worker of
  * failure.c, in its own transaction; must be called inside an owner scope
- * (catalog.h).
+ * (catalog.h).  The failing backend has bounded row's texts already
+ * (failure.c); they are bounded here again, which changes nothing then
+ * and covers any other caller.
  */
 void
 mg_history_record_failure(const MgFailureRow *row)
@@ -143,7 +154,7 @@ mg_history_record_failure(const MgFailureRow *row)
 	values[1] = CStringGetTextDatum(row->event);
 	values[2] = mg_text_or_null(row->revision, &isnull);
 	nulls[2] = isnull ? 'n' : ' ';
-	values[3] = mg_text_or_null(row->target, &isnull);
+	values[3] = mg_text_or_null(mg_bounded_text(row->target), &isnull);
 	nulls[3] = isnull ? 'n' : ' ';
 	values[4] = TimestampTzGetDatum(row->started_at);
 	values[5] = TimestampTzGetDatum(row->finished_at);
@@ -155,10 +166,10 @@ mg_history_record_failure(const MgFailureRow *row)
 	values[9] = mg_text_or_null(row->application_name, &isnull);
 	nulls[9] = isnull ? 'n' : ' ';
 	values[10] = Int32GetDatum(row->backend_pid);
-	values[11] = mg_text_or_null(row->detail, &isnull);
+	values[11] = mg_text_or_null(mg_bounded_text(row->detail), &isnull);
 	nulls[11] = isnull ? 'n' : ' ';
 	values[12] = CStringGetTextDatum(row->sqlstate);
-	values[13] = CStringGetTextDatum(row->message);
+	values[13] = CStringGetTextDatum(mg_bounded_text(row->message));
 	values[14] = Int32GetDatum(row->statement);
 	nulls[14] = row->statement <= 0 ? 'n' : ' ';
 	values[15] = Int32GetDatum(row->line);

@@ -1,25 +1,105 @@
 /*-------------------------------------------------------------------------
  *
  * lock.c
- *	  The migration lock: one transaction-scoped advisory lock per project.
+ *	  The migration lock: one heavyweight lock per project that only
+ *	  pg_migrate's C code can take, and the watch on the locks a migration
+ *	  script waits for.
  *
  * Every operation that reads the registry to change it (register,
- * unregister, upgrade) takes this lock first and re-reads the state after
- * it is granted; it must therefore run on a primary, read-write, at READ
- * COMMITTED, which is checked here before any wait.  Because the lock is transaction-scoped it can never go
- * stale: a crash, a disconnect or a rollback releases it, and it works
- * through transaction-pooling connection poolers, where session-level locks
- * break.  It is an ordinary advisory lock, visible in pg_locks as locktype
- * "advisory", classid MG_LOCK_CLASSID, objid the project's hash, objsubid 2
- * (the two-int4 form of pg_advisory_xact_lock).  Two projects whose names
- * hash alike only serialise each other.
+ * unregister, sync, upgrade, downgrade, stamp, repair) takes this lock
+ * first and re-reads the state after it is granted; it must therefore run
+ * on a primary, read-write, at READ COMMITTED, which is checked here before
+ * any wait.  These operations take it for their transaction: a commit, a
+ * rollback, a crash or a disconnect releases it, so it is never stale, and
+ * it works through transaction-pooling connection poolers, where
+ * session-level locks break.  CALL migrate_run (run.c), which commits once
+ * per revision, takes the same lock for its session instead (below).
  *
- * One caller takes the same lock for its session instead: CALL migrate_run
- * (run.c) commits once per revision and must keep the lock across those
- * commits.  It is the same lock tag in the same mode, so a run and an
- * upgrade exclude each other; the run releases it on every path out, and
- * backend exit releases it in any case.  Such a run cannot go through a
- * transaction-pooling pooler anyway, since it commits on its own.
+ * Which lock.  Until 0.4.0 this was an advisory lock (LOCKTAG_ADVISORY,
+ * USER_LOCKMETHOD), and an advisory lock protects only against those who
+ * agree to take it.  Any role that could connect could take the same key
+ * with pg_advisory_lock() and make every migration wait and fail; and a
+ * migration script could release a run's session-level advisory lock with
+ * pg_advisory_unlock_all(), letting a second run in.  The lock is now an
+ * object lock in the default lock method:
+ *
+ *		SET_LOCKTAG_OBJECT(tag, MyDatabaseId, <OID of table migrate.project>,
+ *						   hash_bytes(project), 0)
+ *
+ * in ExclusiveLock mode, shown in pg_locks as locktype "object", classid
+ * 'migrate.project'::regclass, objid the project's hash (hashtext()), objsubid
+ * 0.  What PostgreSQL 15's source says about such a lock:
+ *
+ * - No SQL function or command can take it.  The only SQL-callable lock
+ *   functions that take a caller-chosen key are lockfuncs.c's
+ *   pg_advisory_*lock* family, and they build LOCKTAG_ADVISORY tags
+ *   (SET_LOCKTAG_INT64, SET_LOCKTAG_INT32) in USER_LOCKMETHOD: a different
+ *   tag, whatever the key.  LOCK TABLE (LockTableCommand) takes
+ *   LOCKTAG_RELATION locks, after checking privileges.  The server takes
+ *   LOCKTAG_OBJECT locks through lmgr.c's LockDatabaseObject, called by
+ *   get_object_address (objectaddress.c) and AcquireDeletionLock
+ *   (dependency.c) among others, always with a system catalog's OID as the
+ *   class (the object's catalog, or pg_depend's classid, which only
+ *   catalog code writes), never a user table's.  So a role without
+ *   EXECUTE on pg_migrate's functions can neither hold this lock nor queue
+ *   for it, and cannot block a migration through it.  Only C code can take
+ *   it: pg_migrate's, or a library a superuser installed.
+ * - No SQL function or command can release it.  pg_advisory_unlock_all
+ *   calls LockReleaseSession(USER_LOCKMETHOD); DISCARD ALL (discard.c,
+ *   DiscardAll) calls LockReleaseAll(USER_LOCKMETHOD, true);
+ *   pg_advisory_unlock* release only LOCKTAG_ADVISORY tags.  None touches
+ *   DEFAULT_LOCKMETHOD.
+ * - A transaction-level hold ends with its transaction: at commit and at
+ *   abort, ResourceOwnerRelease of the top transaction's resource owner
+ *   calls ProcReleaseLocks (proc.c), which calls
+ *   LockReleaseAll(DEFAULT_LOCKMETHOD, !isCommit).  A backend that exits
+ *   (FATAL from pg_terminate_backend, client loss, proc_exit) runs
+ *   ShutdownPostgres (postinit.c), a before_shmem_exit callback, whose
+ *   AbortOutOfAnyTransaction aborts the open transaction, and with it
+ *   releases the lock.  A process that dies without exit processing
+ *   (SIGKILL, a crash) makes the postmaster reinitialise shared memory, the
+ *   lock table included.
+ * - A session-level hold survives commits, but not an abort of the top
+ *   transaction: ProcReleaseLocks(false) calls LockReleaseAll with
+ *   allLocks true, "including session-level if aborting".  At backend
+ *   exit, ShutdownPostgres releases a session-level lock only through that
+ *   abort, that is only when a transaction is open
+ *   (AbortOutOfAnyTransaction does nothing in TBLOCK_DEFAULT/TRANS_DEFAULT):
+ *   unlike advisory locks, which it releases explicitly
+ *   (LockReleaseAll(USER_LOCKMETHOD, true)), nothing in PostgreSQL releases
+ *   a default-method session lock held between transactions (PostgreSQL
+ *   16's logicalrep_worker_onexit releases its own for that reason).
+ *   migrate_run holds its lock only while it runs inside a transaction
+ *   (SPI_commit starts the next one at once), but to make "never stale"
+ *   hold on every path, this file registers its own before_shmem_exit
+ *   callback (release_at_exit), which runs before ShutdownPostgres and
+ *   releases the lock when no transaction is open; when one is, it leaves
+ *   the lock to ShutdownPostgres's abort, so that the next holder starts
+ *   only once the dying run's work is rolled back.
+ * - pg_dump does not conflict with it: pg_dump takes ACCESS SHARE locks on
+ *   relations (LOCKTAG_RELATION), a different tag; so do LOCK TABLE
+ *   migrate.project, VACUUM and every other table lock.  Nothing but this
+ *   file ever conflicts with it.
+ * - Like every heavyweight lock it is in pg_locks (GetLockStatusData) with
+ *   its holder's pid, so MG013 (mg_lock_holder) and migrate_status() name
+ *   the holder, and pg_blocking_pids() and the deadlock detector see the
+ *   waits.
+ *
+ * The class is looked up by name (schema "migrate", table "project") each
+ * time the tag is built, never cached: a dropped and re-created extension
+ * has a new OID, and every backend must build the same tag.  Two projects
+ * whose names hash alike only serialise each other.
+ *
+ * The session-level hold.  migrate_run must keep the lock across its
+ * commits, so it takes the same tag in the same mode for the session
+ * (mg_lock_project_session): a run and an upgrade exclude each other.  The
+ * run releases it on every path out (mg_lock_release_session, which
+ * tolerates a hold that an abort already released), and checks before each
+ * revision that it still holds it (mg_lock_session_held); since no SQL can
+ * release it and any top-level abort ends the run, that check guards
+ * against what this analysis missed, not against anything known.  Such a
+ * run cannot go through a transaction-pooling pooler anyway, since it
+ * commits on its own.
  *
  * Waiting is bounded by pg_migrate.lock_wait_timeout.  The lock manager's
  * own lock_timeout does the waiting, so the wait sits in the normal queue
@@ -39,7 +119,7 @@
  * signal handler; with lock_timeout off the probe is not armed.
  *
  * This file is a leaf: it knows the lock manager and backend status, and
- * nothing of the registry.
+ * of the registry only the name of the table whose OID is the lock's class.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +127,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -75,6 +156,14 @@ typedef struct LockWait
 /* true while this backend runs a migration's scripts */
 static bool migration_running = false;
 
+/*
+ * The session-level migration lock migrate_run took, kept so that it can
+ * be released without a catalog lookup, in error cleanup and at exit.
+ */
+static bool session_taken = false;
+static LOCKTAG session_tag;
+static bool session_exit_registered = false;
+
 /* The lock-wait probe: its timer, and the last lock wait it saw. */
 static bool probe_registered = false;
 static TimeoutId probe_timeout;
@@ -85,22 +174,49 @@ static LOCKMODE probe_mode;
 /* at most this many holders are named in a description */
 #define MAX_NAMED_HOLDERS 3
 
+static Oid	lock_classid(void);
 static void set_project_locktag(LOCKTAG *tag, const char *project);
 static void wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms,
 						  bool session);
 static void wait_in_queue(void *arg);
+static bool find_holder(const LOCKTAG *tag, MgLockHolder *holder);
+static void release_at_exit(int code, Datum arg);
 static void describe_backend(int pid, MgLockHolder *holder);
 static void describe_object(StringInfo buf, const LOCKTAG *tag);
 static void probe_handler(void);
 static void probe_exit(int code, Datum arg);
 
-/* The advisory lock tag of project's migration lock in this database */
+/*
+ * The class of the migration lock's tag: the OID of table migrate.project,
+ * looked up afresh each time.  The caller must be in a transaction.
+ */
+static Oid
+lock_classid(void)
+{
+	Oid			nspid = get_namespace_oid(MG_LOCK_SCHEMA, true);
+	Oid			relid = OidIsValid(nspid) ?
+		get_relname_relid(MG_LOCK_TABLE, nspid) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.%s does not exist", MG_LOCK_SCHEMA, MG_LOCK_TABLE),
+				 errdetail("The migration lock is a lock on this table's OID."),
+				 errhint("Drop and create extension pg_migrate again.")));
+	return relid;
+}
+
+/*
+ * The lock tag of project's migration lock in this database: an object
+ * lock of class migrate.project, object id the project's hash (see the
+ * head of this file).  The caller must be in a transaction.
+ */
 static void
 set_project_locktag(LOCKTAG *tag, const char *project)
 {
 	uint32		key = hash_bytes((const unsigned char *) project, strlen(project));
 
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, MG_LOCK_CLASSID, key, 2);
+	SET_LOCKTAG_OBJECT(*tag, MyDatabaseId, lock_classid(), key, 0);
 }
 
 /*
@@ -126,9 +242,11 @@ mg_lock_project(const char *project, int wait_timeout_ms, const char *function)
  * does for the transaction: the same lock, so the two exclude each other,
  * with the same bounded wait and the same error naming the holder.  A
  * session-level lock outlives the commits of a run of many transactions
- * (run.c), and survives their aborts too: the caller must release it with
- * mg_lock_release_session on every path out, errors included.  Backend
- * exit releases it whatever happens (ShutdownPostgres).
+ * (run.c), but not an abort of the top transaction (ProcReleaseLocks).
+ * The caller must release it with mg_lock_release_session on every path
+ * out, errors included, and may hold one such lock at a time.  Backend
+ * exit releases it whatever happens (ShutdownPostgres's abort, or
+ * release_at_exit between transactions).
  */
 void
 mg_lock_project_session(const char *project, int wait_timeout_ms,
@@ -137,24 +255,56 @@ mg_lock_project_session(const char *project, int wait_timeout_ms,
 	LOCKTAG		tag;
 
 	mg_lock_check_context(function);
+	Assert(!session_taken);
 	set_project_locktag(&tag, project);
-	if (LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL)
-		return;
-	wait_for_lock(&tag, project, wait_timeout_ms, true);
+	if (!session_exit_registered)
+	{
+		before_shmem_exit(release_at_exit, (Datum) 0);
+		session_exit_registered = true;
+	}
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		wait_for_lock(&tag, project, wait_timeout_ms, true);
+	session_tag = tag;
+	session_taken = true;
 }
 
 /*
- * Release the session-level migration lock of project that
- * mg_lock_project_session took.  Safe in error cleanup: it only touches
- * the lock manager.
+ * Release the session-level migration lock that mg_lock_project_session
+ * took, if this backend still holds it: an abort of the top transaction
+ * may have released it already.  Safe in error cleanup: it looks nothing
+ * up, and only touches the lock manager.
  */
 void
-mg_lock_release_session(const char *project)
+mg_lock_release_session(void)
 {
-	LOCKTAG		tag;
+	if (session_taken && LockHeldByMe(&session_tag, ExclusiveLock))
+		(void) LockRelease(&session_tag, ExclusiveLock, true);
+	session_taken = false;
+}
 
-	set_project_locktag(&tag, project);
-	(void) LockRelease(&tag, ExclusiveLock, true);
+/*
+ * Does this backend still hold the session-level migration lock that
+ * mg_lock_project_session took?  Nothing a script can run releases it;
+ * migrate_run asks before each revision all the same.
+ */
+bool
+mg_lock_session_held(void)
+{
+	return session_taken && LockHeldByMe(&session_tag, ExclusiveLock);
+}
+
+/*
+ * At backend exit, release a session-level migration lock held between
+ * transactions, which nothing in PostgreSQL would release (see the head of
+ * this file).  When a transaction is open, ShutdownPostgres, which runs
+ * after this callback, aborts it and releases the lock with it, after the
+ * run's work is rolled back; it is left to that.
+ */
+static void
+release_at_exit(int code, Datum arg)
+{
+	if (!IsTransactionOrTransactionBlock())
+		mg_lock_release_session();
 }
 
 /*
@@ -227,7 +377,7 @@ wait_for_lock(LOCKTAG *tag, const char *project, int wait_timeout_ms,
 	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 		ReThrowError(edata);
 
-	if (mg_lock_holder(project, &holder))
+	if (find_holder(tag, &holder))
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_LOCK_TIMEOUT),
 				 errmsg("could not take the migration lock of project \"%s\" within %d ms",
@@ -271,18 +421,29 @@ bool
 mg_lock_holder(const char *project, MgLockHolder *holder)
 {
 	LOCKTAG		tag;
+
+	set_project_locktag(&tag, project);
+	return find_holder(&tag, holder);
+}
+
+/*
+ * Fill *holder with the session holding the lock tag names; return false
+ * when nobody holds it.
+ */
+static bool
+find_holder(const LOCKTAG *tag, MgLockHolder *holder)
+{
 	LockData   *locks;
 	int			i;
 	int			pid = 0;
 
-	set_project_locktag(&tag, project);
 	locks = GetLockStatusData();
 	for (i = 0; i < locks->nelements; i++)
 	{
 		LockInstanceData *l = &locks->locks[i];
 
 		if (l->holdMask != 0 &&
-			memcmp(&l->locktag, &tag, sizeof(LOCKTAG)) == 0)
+			memcmp(&l->locktag, tag, sizeof(LOCKTAG)) == 0)
 		{
 			pid = l->pid;
 			break;

@@ -10,8 +10,12 @@
 
 #include "datatype/timestamp.h"
 
-/* advisory lock class: the bytes "migr"; objid is a hash of the project */
-#define MG_LOCK_CLASSID 0x6D696772
+/*
+ * The migration lock is an object lock whose class is the OID of this
+ * table, and whose object id is a hash of the project (lock.c).
+ */
+#define MG_LOCK_SCHEMA "migrate"
+#define MG_LOCK_TABLE "project"
 
 typedef struct MgLockHolder
 {
@@ -26,7 +30,8 @@ extern void mg_lock_project(const char *project, int wait_timeout_ms,
 extern void mg_lock_check_context(const char *function);
 extern void mg_lock_project_session(const char *project, int wait_timeout_ms,
 									const char *function);
-extern void mg_lock_release_session(const char *project);
+extern void mg_lock_release_session(void);
+extern bool mg_lock_session_held(void);
 extern void mg_lock_mark_migration(bool running);
 extern bool mg_lock_holder(const char *project, MgLockHolder *holder);
 extern void mg_lock_probe_start(int lock_timeout_ms);

@@ -25,7 +25,17 @@
  *	  r PASSWORD ''s''', the statement in a log line, the JSON of
  *	  migrate_sync) and a statement commented out are masked too.
  *	- a scan of the text between tokens (and of string contents and
- *	  comments, through the recursion) for URIs and for password=value.
+ *	  comments, through the recursion) for URIs, and after every word
+ *	  ending in "password" for "=" and the value of a key=value
+ *	  connection string, read as libpq's conninfo_parse reads it
+ *	  (fe-connect.c): a backslash escapes the next byte, quoted or not;
+ *	  a quoted value ends at the first quote no backslash escapes, an
+ *	  unquoted one at the first white space no backslash escapes.  Where
+ *	  the same bytes read as SQL (a doubled quote, a quoted identifier, a
+ *	  dollar quote) or as the real text of an E'' literal or JSON string
+ *	  (backslashes written twice) make a longer value, the longest is
+ *	  masked: masking too much hides a few bytes of a message, masking
+ *	  too little shows part of a password.
  *
  * The lexer is this file's own, written after the rules of the server's
  * scan.l (standard and E'' strings, doubled quotes, backslash escapes,
@@ -155,6 +165,12 @@ typedef struct MaskState
 	MaskEdit   *edits;
 	int			nedits;
 	int			maxedits;
+	/*
+	 * this level is the content of an E'' literal or of a JSON string
+	 * (lexed as a quoted identifier), or of a literal inside one: a
+	 * backslash of the real text may be written doubled here
+	 */
+	bool		escaped;
 	/* secrets found, when collect is set (shared with nested levels) */
 	bool		collect;
 	List	  **secrets;		/* masked values, raw and unquoted */
@@ -182,7 +198,15 @@ static bool has_hint(const char *s, int len);
 static bool contains_password(const char *s, int len);
 static void mask_plain(const char *s, int from, int to, MaskState *st);
 static int	uri_secret(const char *s, int pos, int to, int *end);
-static int	conninfo_secret(const char *s, int pos, int to, int *end);
+static int	conninfo_value(const char *s, int len, int pos, bool escaped,
+						   bool in_query, int *vstart, MaskToken *sqltok,
+						   bool *closed, bool *extended);
+static int	libpq_value_end(const char *s, int len, int pos, bool doubled,
+							bool *closed);
+static int	unquoted_end(const char *s, int len, int pos, bool doubled);
+static int	real_char(const char *s, int len, int pos, bool doubled, char *c);
+static bool is_blank(char c);
+static char *libpq_unescape(const char *s, int from, int to);
 static void emit_copy(MaskState *st, const char *s, int from, int to);
 static void emit_replace(MaskState *st, int from, int to, const char *text, int len);
 static void collect_secret(List **list, const char *s, int len);
@@ -415,6 +439,7 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 				sub.collect = st->collect;
 				sub.secrets = st->secrets;
 				sub.bare = st->bare;
+				sub.escaped = st->escaped;
 				initStringInfo(&sub.out);
 				mask_level(s + t.start + 2, body_end - t.start - 2, depth + 1, &sub);
 				if (sub.changed)
@@ -491,6 +516,8 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 				sub.collect = st->collect;
 				sub.secrets = st->secrets;
 				sub.bare = st->bare;
+				/* E'' content, or a JSON string (lexed as a quoted identifier) */
+				sub.escaped = st->escaped || t.backslashes || t.kind == MT_QIDENT;
 				initStringInfo(&sub.out);
 				mask_level(inner, strlen(inner), depth + 1, &sub);
 				if (sub.changed)
@@ -527,6 +554,66 @@ mask_level(const char *s, int len, int depth, MaskState *st)
 
 			is_keyword = n == 8 && pg_strncasecmp(w, "password", 8) == 0;
 			secret_name = contains_password(w, n);
+
+			/*
+			 * password=value (sslpassword=value ...) of a key=value
+			 * connection string: the value as libpq reads it, quoted or
+			 * not, with its backslash escapes.
+			 */
+			if (n >= 8 && pg_strncasecmp(w + n - 8, "password", 8) == 0)
+			{
+				int			vstart = 0;
+				MaskToken	vt;
+				bool		closed;
+				bool		extended;
+				/* a URI's query parameter: ?password=... or &password=... */
+				bool		in_query = t.start > 0 &&
+					(s[t.start - 1] == '?' || s[t.start - 1] == '&');
+				int			vend = conninfo_value(s, len, t.end, st->escaped, in_query,
+												  &vstart, &vt, &closed, &extended);
+
+				if (vend > vstart)
+				{
+					StringInfoData buf;
+
+					mask_plain(s, plain, vstart, st);
+					initStringInfo(&buf);
+					if (extended)
+						appendStringInfoString(&buf, MG_MASK);
+					else if ((vt.kind == MT_STRING || vt.kind == MT_QIDENT) && vt.end == vend)
+					{
+						/* as SQL quotes it: E'****', "****", $q$****$q$ */
+						appendBinaryStringInfo(&buf, s + vt.start, vt.body_start - vt.start);
+						appendStringInfoString(&buf, MG_MASK);
+						if (vt.terminated)
+							appendBinaryStringInfo(&buf, s + vt.body_end, vt.end - vt.body_end);
+					}
+					else if (s[vstart] == '\'')
+					{
+						/* as libpq quotes it */
+						appendStringInfoChar(&buf, '\'');
+						appendStringInfoString(&buf, MG_MASK);
+						if (closed)
+							appendStringInfoChar(&buf, '\'');
+					}
+					else
+						appendStringInfoString(&buf, MG_MASK);
+					emit_replace(st, vstart, vend, buf.data, buf.len);
+					pfree(buf.data);
+					if (st->collect)
+					{
+						char	   *value = libpq_unescape(s, vstart, vend);
+
+						collect_secret(st->secrets, s + vstart, vend - vstart);
+						collect_secret(st->secrets, value, strlen(value));
+						pfree(value);
+					}
+					plain = pos = vend;
+					pending = 0;
+					after_keyword = false;
+					continue;
+				}
+			}
 
 			/*
 			 * A bare word after PASSWORD: in a message, maybe a password
@@ -804,8 +891,8 @@ contains_password(const char *s, int len)
 }
 
 /*
- * Emit s[from..to), text between tokens, masking URI passwords and
- * password=value.
+ * Emit s[from..to), text between tokens, masking URI passwords
+ * (password=value is found by mask_level, as it may run past to).
  */
 static void
 mask_plain(const char *s, int from, int to, MaskState *st)
@@ -819,8 +906,6 @@ mask_plain(const char *s, int from, int to, MaskState *st)
 		int			end;
 
 		start = uri_secret(s, pos, to, &end);
-		if (start < 0)
-			start = conninfo_secret(s, pos, to, &end);
 		if (start >= 0 && end > start)
 		{
 			emit_copy(st, s, copied, start);
@@ -879,40 +964,266 @@ uri_secret(const char *s, int pos, int to, int *end)
 }
 
 /*
- * If a word ending in "password" (password, sslpassword) starts at s[pos]
- * and is followed by "=" and an unquoted value, the start of the value
- * (returned) and its end (*end); else -1.  A value followed by "(" is a
- * function call, not a secret; a quoted value is a literal token, which
- * mask_level masks.
+ * After a word ending in "password" (password, sslpassword), which ends at
+ * s[pos]: if white space, "=", white space and a value follow, set *vstart
+ * to the value's start and return its end; else -1.
+ *
+ * The value is what libpq's conninfo_parse (fe-connect.c) takes for it:
+ * quoted ('...'), it runs to the first quote that no backslash escapes,
+ * or, unterminated, to the end of the text (libpq refuses the string; the
+ * rest is still the secret); unquoted, to the first white space that no
+ * backslash escapes.  A backslash escapes any byte, itself and quotes
+ * included.  Where the text could be read another way, the longest
+ * reading wins, so that no part of the secret is left:
+ *
+ *	- read as SQL, a literal or quoted identifier starting at the value may
+ *	  run further ('a''b', "a b", $$a b$$, E'a\' b'); *sqltok is that
+ *	  token, for quoting the mask the same way;
+ *	- escaped (the text is the content of an E'' literal or of a JSON
+ *	  string, where each backslash of the real text is written twice):
+ *	  libpq's rules applied to the real text too.
+ *
+ * *closed says whether a quoted value (libpq's reading) has its closing
+ * quote; *extended that the value was taken on beyond every reading, and
+ * must be masked as **** alone (see below).  "=>" followed by a literal
+ * is a named argument (password => 'x'): the value is that literal.
+ * in_query: the word is a parameter of a URI's query, whose value libpq
+ * takes to the next "&" (masked as **** alone).
  */
 static int
-conninfo_secret(const char *s, int pos, int to, int *end)
+conninfo_value(const char *s, int len, int pos, bool escaped, bool in_query,
+			   int *vstart, MaskToken *sqltok, bool *closed, bool *extended)
 {
-	int			i;
-	int			value;
+	int			i = pos;
+	int			end;
 
-	if (pos + 8 > to || pg_strncasecmp(s + pos, "password", 8) != 0)
-		return -1;
-	if (pos + 8 < to && is_ident_char((unsigned char) s[pos + 8]))
-		return -1;
-	i = pos + 8;
-	while (i < to && (s[i] == ' ' || s[i] == '\t'))
+	memset(sqltok, 0, sizeof(MaskToken));
+	*closed = false;
+	*extended = false;
+	while (i < len && is_blank(s[i]))
 		i++;
-	if (i >= to || s[i] != '=')
+	if (i >= len || s[i] != '=')
 		return -1;
 	i++;
-	while (i < to && (s[i] == ' ' || s[i] == '\t'))
+	if (i < len && s[i] == '>')
+	{
+		/* a named argument, password => 'x': the literal after it */
+		int			j = i + 1;
+
+		while (j < len && is_blank(s[j]))
+			j++;
+		if (j < len)
+		{
+			next_token(s, len, j, sqltok);
+			if (sqltok->kind == MT_STRING || sqltok->kind == MT_QIDENT)
+			{
+				*vstart = j;
+				*closed = sqltok->terminated;
+				return sqltok->end;
+			}
+			memset(sqltok, 0, sizeof(MaskToken));
+		}
+	}
+	while (i < len && is_blank(s[i]))
 		i++;
-	value = i;
-	while (i < to && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' &&
-		   s[i] != ',' && s[i] != ';' && s[i] != ')' && s[i] != '(')
+	if (i >= len)
+		return -1;
+
+	*vstart = i;
+	if (in_query)
+	{
+		/*
+		 * libpq takes a URI's query parameter to the next "&", white space
+		 * included: where the URI ends in running text is not known
+		 */
+		end = i;
+		while (end < len && s[end] != '&')
+			end++;
+		*extended = true;
+		return end;
+	}
+	end = libpq_value_end(s, len, i, false, closed);
+	if (escaped)
+	{
+		bool		closed_real;
+		int			end_real = libpq_value_end(s, len, i, true, &closed_real);
+
+		if (end_real > end)
+		{
+			end = end_real;
+			*closed = closed_real;
+		}
+	}
+	next_token(s, len, i, sqltok);
+	if ((sqltok->kind == MT_STRING || sqltok->kind == MT_QIDENT) && sqltok->end > end)
+		end = sqltok->end;
+
+	/*
+	 * Masking again must find the mask as the whole value, or masking is
+	 * not idempotent and a second pass (the server log masks what an
+	 * error already masked) would mask more.  The mask is the value's
+	 * quotes around ****, or **** alone.  A quoted mask followed by its
+	 * own quote would be read as SQL's doubled quote; a mask libpq reads
+	 * unquoted (****, "****", $$****$$) runs on to the next white space.
+	 * In those cases the value is taken on, as libpq would read an
+	 * unquoted value, to white space, and masked as **** alone.
+	 */
+	for (;;)
+	{
+		bool		sql_form = (sqltok->kind == MT_STRING || sqltok->kind == MT_QIDENT) &&
+			sqltok->end == end;
+		bool		stable;
+		int			next;
+
+		if (end >= len)
+			break;
+		if (*extended)
+			stable = is_blank(s[end]);
+		else if (sql_form)
+			stable = (s[i] == '\'' || is_blank(s[end])) &&
+				(sqltok->dollar || s[end] != s[end - 1]);
+		else if (s[i] == '\'')
+			stable = s[end] != '\'';
+		else
+			stable = is_blank(s[end]);
+		if (stable)
+			break;
+		*extended = true;
+		next = unquoted_end(s, len, end, false);
+		if (escaped)
+			next = Max(next, unquoted_end(s, len, end, true));
+		end = Max(next, end + 1);
+	}
+	return end;
+}
+
+/*
+ * The end of the libpq value starting at s[pos] (see conninfo_value), and
+ * in *closed whether it is quoted and closed; doubled: read the real text
+ * of an E'' literal's or a JSON string's content, where "\\" is one
+ * backslash.
+ */
+static int
+libpq_value_end(const char *s, int len, int pos, bool doubled, bool *closed)
+{
+	int			i = pos;
+	char		c;
+
+	*closed = false;
+	if (s[i] == '\'')
+	{
 		i++;
-	if (i < to && s[i] == '(')
-		return -1;
-	if (i == value)
-		return -1;
-	*end = i;
-	return value;
+		while (i < len)
+		{
+			i += real_char(s, len, i, doubled, &c);
+			if (c == '\\')
+			{
+				if (i < len)
+					i += real_char(s, len, i, doubled, &c);
+			}
+			else if (c == '\'')
+			{
+				*closed = true;
+				return i;
+			}
+		}
+		return len;
+	}
+	return unquoted_end(s, len, i, doubled);
+}
+
+/*
+ * Where an unquoted libpq value read from s[pos] on ends: at the first
+ * white space no backslash escapes; doubled as for libpq_value_end.
+ */
+static int
+unquoted_end(const char *s, int len, int pos, bool doubled)
+{
+	int			i = pos;
+	char		c;
+
+	while (i < len)
+	{
+		int			n = real_char(s, len, i, doubled, &c);
+
+		if (is_blank(c))
+			return i;
+		i += n;
+		if (c == '\\' && i < len)
+			i += real_char(s, len, i, doubled, &c);
+	}
+	return len;
+}
+
+/*
+ * The character of the real text at s[pos] into *c, and how many bytes it
+ * takes: one, or with doubled (an E'' literal's content) two for a
+ * backslash escape, "\\" being a backslash and "\n", "\r", "\t", "\f" the
+ * white space they stand for.  Other escapes (octal, hex, Unicode) are
+ * read as a character that is not white space and not a quote: at worst
+ * a value is read longer than it is.
+ */
+static int
+real_char(const char *s, int len, int pos, bool doubled, char *c)
+{
+	*c = s[pos];
+	if (!doubled || s[pos] != '\\' || pos + 1 >= len)
+		return 1;
+	switch (s[pos + 1])
+	{
+		case '\\':
+			*c = '\\';
+			break;
+		case 'n':
+			*c = '\n';
+			break;
+		case 'r':
+			*c = '\r';
+			break;
+		case 't':
+			*c = '\t';
+			break;
+		case 'f':
+			*c = '\f';
+			break;
+		default:
+			*c = 'x';
+			break;
+	}
+	return 2;
+}
+
+/* white space, as isspace in the C locale, which libpq uses */
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * The libpq value s[from..to) without its quotes and escapes, palloc'd:
+ * what libpq passes on as the password, which a message may quote.
+ */
+static char *
+libpq_unescape(const char *s, int from, int to)
+{
+	char	   *out = palloc(to - from + 1);
+	int			n = 0;
+	int			i = from;
+	bool		quoted = s[i] == '\'';
+
+	if (quoted)
+		i++;
+	while (i < to)
+	{
+		if (s[i] == '\\' && i + 1 < to)
+			i++;
+		else if (quoted && s[i] == '\'')
+			break;
+		out[n++] = s[i++];
+	}
+	out[n] = '\0';
+	return out;
 }
 
 /* Copy s[from..to) to the output unchanged. */

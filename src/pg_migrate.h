@@ -48,12 +48,25 @@
 #define ERRCODE_MG_LINT					MAKE_SQLSTATE('M','G','0','3','0')
 #define ERRCODE_MG_RUN_IN_TRANSACTION	MAKE_SQLSTATE('M','G','0','3','1')
 #define ERRCODE_MG_STATE_CHANGED		MAKE_SQLSTATE('M','G','0','3','2')
+#define ERRCODE_MG_LOCK_LOST			MAKE_SQLSTATE('M','G','0','3','3')
 #define ERRCODE_MG_WORKER_UNAVAILABLE	MAKE_SQLSTATE('M','G','0','3','6')
 #define ERRCODE_MG_WORKER_FAILED		MAKE_SQLSTATE('M','G','0','3','7')
+#define ERRCODE_MG_VERSION_MISMATCH		MAKE_SQLSTATE('M','G','0','3','8')
+#define ERRCODE_MG_INVALID_INDEX_LEFT	MAKE_SQLSTATE('M','G','0','4','0')
 
 /* Longest revision id, and longest project name. */
 #define MG_MAX_REVISION_LEN		128
 #define MG_MAX_PROJECT_LEN		63
+
+/*
+ * Longest text pg_migrate stores from an error or an argument in a history
+ * row (a failure's message and detail, a row's detail), in bytes, its
+ * truncation marker included (mg_bounded_text).
+ */
+#define MG_MAX_STORED_TEXT		4096
+
+/* Longest part of a rejected value that a message quotes (mg_shown). */
+#define MG_MAX_SHOWN			64
 
 /* GUC variables, defined in pg_migrate.c */
 extern char *pg_migrate_project;
@@ -68,8 +81,17 @@ extern int	pg_migrate_lint;
 extern int	pg_migrate_lint_large_table;
 extern int	pg_migrate_lint_large_table_size;
 
+/* the SQL objects this library was built for, in pg_migrate.c */
+extern void mg_check_extension_version(void);
+
 /* naming rules, in pg_migrate.c */
 extern void mg_check_revision_id(const char *id, const char *what);
+extern bool mg_target_is_valid(const char *target);
+extern void mg_check_target(const char *target);
 extern const char *mg_resolve_project(const char *project);
+
+/* user text in messages and stored rows, in pg_migrate.c */
+extern char *mg_shown(const char *s);
+extern const char *mg_bounded_text(const char *s);
 
 #endif							/* PG_MIGRATE_H */

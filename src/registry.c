@@ -14,6 +14,13 @@
  * hand, so as long as it is set the next upgrade to "head" is one
  * single-row lookup, however many revisions are applied.
  *
+ * What is read from migrate.* is not trusted further than its constraints
+ * reach: the owner of schema migrate, or a superuser, can write anything
+ * the columns allow.  A NULL parent, a parent or an applied revision that
+ * is not a revision id, a checksum that is long or has a control character
+ * are refused with MG009 naming the row (read_parents, check_stored_id,
+ * read_checksum), before they reach a plan, a message or the server log.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -76,6 +83,11 @@ typedef struct SyncSlot
 	int			index;
 } SyncSlot;
 
+static char **read_parents(int row, int col, const char *project, const char *revision,
+						   int *nparents);
+static void check_stored_id(const char *project, const char *id, const char *table);
+static char *read_checksum(int row, int col, const char *project, const char *revision,
+						   const char *table);
 static bool same_text(const char *a, const char *b);
 static bool same_parents(char **a, int na, char **b, int nb);
 static char *checksum_in_context(const char *project, const char *revision, const char *up);
@@ -85,7 +97,8 @@ static void insert_applied(const char *project, const char *role,
 						   const MgAppliedRecord *records, int n);
 static char *source_hash_of(const MgRegistration *reg, char **parents, int nparents);
 static void check_registration(const MgRegistration *reg);
-static void read_existing(int row, int first, Existing *old);
+static void read_existing(const char *project, const char *revision, int row, int first,
+						  Existing *old);
 static void decide(const char *project, const MgRegistration *reg, const Existing *old,
 				   char *checksum, Decision *d);
 static char **single_head(const char *project, const char *revision, int *nparents);
@@ -154,10 +167,11 @@ mg_registry_load(const char *project)
 		bool		isnull;
 
 		rev->id = mg_result_text(i, 1);
-		rev->parents = mg_result_text_array(i, 2, &rev->nparents);
-		rev->checksum = mg_result_text(i, 3);
+		check_stored_id(project, rev->id, "migrate.revision");
+		rev->parents = read_parents(i, 2, project, rev->id, &rev->nparents);
+		rev->checksum = read_checksum(i, 3, project, rev->id, "migrate.revision");
 		rev->description = mg_result_text(i, 4);
-		rev->applied_checksum = mg_result_text(i, 5);
+		rev->applied_checksum = read_checksum(i, 5, project, rev->id, "migrate.applied");
 		rev->applied = rev->applied_checksum != NULL;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 6, &isnull));
@@ -176,7 +190,8 @@ mg_registry_load(const char *project)
 
 		memset(rev, 0, sizeof(MgRevision));
 		rev->id = mg_result_text(i, 1);
-		rev->applied_checksum = mg_result_text(i, 2);
+		check_stored_id(project, rev->id, "migrate.applied");
+		rev->applied_checksum = read_checksum(i, 2, project, rev->id, "migrate.applied");
 		rev->applied = true;
 		rev->applied_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 															SPI_tuptable->tupdesc, 3, &isnull));
@@ -632,7 +647,7 @@ mg_registry_sync(const char *project, const MgRegistration *regs, int n)
 		SyncSlot   *slot = hash_search(byid, id, HASH_FIND, NULL);
 
 		Assert(slot != NULL);
-		read_existing(i, 1, &olds[slot->index]);
+		read_existing(project, id, i, 1, &olds[slot->index]);
 	}
 
 	for (i = 0; i < n; i++)
@@ -683,24 +698,26 @@ check_registration(const MgRegistration *reg)
 
 /*
  * Fill *old from row of the last SPI result, whose columns from first + 1
- * on are those of MGQ_GET_REVISION; a row of nulls means not registered.
+ * on are those of MGQ_GET_REVISION for revision of project; a row of nulls
+ * means not registered.
  */
 static void
-read_existing(int row, int first, Existing *old)
+read_existing(const char *project, const char *revision, int row, int first,
+			  Existing *old)
 {
 	bool		isnull;
 
 	memset(old, 0, sizeof(Existing));
-	old->checksum = mg_result_text(row, first + 2);
+	old->checksum = read_checksum(row, first + 2, project, revision, "migrate.revision");
 	old->registered = old->checksum != NULL;
 	old->up = mg_result_text(row, first + 3);
 	old->down = mg_result_text(row, first + 4);
 	old->description = mg_result_text(row, first + 5);
-	old->applied_checksum = mg_result_text(row, first + 6);
+	old->applied_checksum = read_checksum(row, first + 6, project, revision, "migrate.applied");
 	old->source_hash = mg_result_text(row, first + 8);
 	if (old->registered)
 	{
-		old->parents = mg_result_text_array(row, first + 1, &old->nparents);
+		old->parents = read_parents(row, first + 1, project, revision, &old->nparents);
 		old->nontransactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[row],
 														   SPI_tuptable->tupdesc,
 														   first + 7, &isnull));
@@ -1032,7 +1049,7 @@ lock_and_read(const char *project, const char *revision, const char *function,
 	mg_owner_begin(scope);
 	mg_catalog_exec(MGQ_GET_REVISION, key, NULL);
 	Assert(SPI_processed == 1);
-	read_existing(0, 0, old);
+	read_existing(project, revision, 0, 0, old);
 }
 
 /*
@@ -1084,6 +1101,73 @@ checksum_in_context(const char *project, const char *revision, const char *up)
 	}
 	PG_END_TRY();
 	mg_script_context_pop(&ctx);
+	return checksum;
+}
+
+/*
+ * The parents column (col) of row of the last SPI result, the parents of
+ * revision of project, as a C array.  pg_migrate only ever writes revision
+ * ids there, but the owner of schema migrate can write anything: a NULL
+ * element, or a string that is no revision id (a line break, a megabyte),
+ * is refused with an error naming the row, instead of being trusted.
+ */
+static char **
+read_parents(int row, int col, const char *project, const char *revision, int *nparents)
+{
+	char	  **parents = mg_result_text_array(row, col, nparents);
+	int			i;
+
+	for (i = 0; i < *nparents; i++)
+		if (parents[i] == NULL || mg_revision_id_problem(parents[i]) != MG_ID_VALID)
+			ereport(ERROR,
+					(errcode(ERRCODE_MG_INVALID_GRAPH),
+					 errmsg("revision \"%s\" of project \"%s\" has an invalid parent in migrate.revision",
+							revision, project),
+					 parents[i] == NULL ?
+					 errdetail("Parent %d of %d is null.", i + 1, *nparents) :
+					 errdetail("Parent %d of %d, \"%s\", is not a revision id.",
+							   i + 1, *nparents, mg_shown(parents[i])),
+					 errhint("The row was changed by hand: set its parents to revision ids, or to '{}' for a root, with UPDATE migrate.revision.")));
+	return parents;
+}
+
+/*
+ * Refuse id, read from table for project, unless it is a revision id:
+ * migrate.revision checks its ids, but migrate.applied does not, and a row
+ * written by hand must not reach messages and plans as it is.
+ */
+static void
+check_stored_id(const char *project, const char *id, const char *table)
+{
+	if (mg_revision_id_problem(id) != MG_ID_VALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_GRAPH),
+				 errmsg("%s holds an invalid revision id for project \"%s\"", table, project),
+				 errdetail("\"%s\" is not a revision id.", mg_shown(id)),
+				 errhint("The row was written by hand: correct or delete it with UPDATE or DELETE on %s.",
+						 table)));
+}
+
+/*
+ * A checksum column (col) of row of the last SPI result, of revision of
+ * project, read from table; NULL when null.  Checksums are compared, and
+ * quoted in messages of drift: one changed by hand may be any short word
+ * (a test of drift may write "edited"), but one that is long or has a
+ * control character is refused like a bad parent (read_parents).
+ */
+static char *
+read_checksum(int row, int col, const char *project, const char *revision,
+			  const char *table)
+{
+	char	   *checksum = mg_result_text(row, col);
+
+	if (checksum != NULL && !mg_name_is_valid(checksum, MG_MAX_REVISION_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_MG_INVALID_GRAPH),
+				 errmsg("revision \"%s\" of project \"%s\" has an invalid checksum in %s",
+						revision, project, table),
+				 errdetail("\"%s\" is not a checksum.", mg_shown(checksum)),
+				 errhint("The row was changed by hand: correct it with UPDATE %s.", table)));
 	return checksum;
 }
 

@@ -72,9 +72,14 @@
  * the two exclude each other; a second caller waits up to
  * pg_migrate.lock_wait_timeout, then gets MG013 naming this backend, or,
  * once the run is over, reads the state it left.  A session-level lock
- * survives the abort of a transaction, so a PG_FINALLY releases it on
- * every path out: success, an error, a cancel.  A backend that exits
- * (terminated, its client gone, FATAL) releases it in its exit processing.
+ * survives commits, and an error only releases it once the top
+ * transaction aborts, so a PG_FINALLY releases it on every path out:
+ * success, an error, a cancel.  A backend that exits (terminated, its
+ * client gone, FATAL) releases it in its exit processing (lock.c).  No SQL command can release it (it
+ * is no advisory lock: a script's pg_advisory_unlock_all() or DISCARD ALL
+ * leaves it alone), yet before each revision the run checks that it still
+ * holds it, and stops with MG033 if not: a run without the lock could
+ * apply a revision that another run applies too.
  *
  * Failures.  Every step runs in a subtransaction guarded by failure.c: a
  * failed step's work is rolled back, a history row "upgrade failed" or
@@ -137,6 +142,7 @@ static bool upward_target(const char *target);
 static void check_direction(const char *target, MgRunDirection direction);
 static void run_revision(RunCall *call, int index, MemoryContext revcontext);
 static void check_pending(void *arg);
+static void check_lock(RunCall *call, const char *revision);
 static void apply_revision(void *arg);
 static void finish_run(RunCall *call);
 static void raise_first_error(RunCall *call, List *problems);
@@ -193,7 +199,7 @@ mg_run(const char *project, const char *target, MgRunDirection direction,
 	PG_FINALLY();
 	{
 		if (holds_lock)
-			mg_lock_release_session(project);
+			mg_lock_release_session();
 		holds_lock = false;
 	}
 	PG_END_TRY();
@@ -203,8 +209,10 @@ mg_run(const char *project, const char *target, MgRunDirection direction,
 }
 
 /*
- * Refuse a call that cannot commit: inside a transaction block, or from a
- * function (or any other atomic context).
+ * Refuse a call that cannot commit: inside a transaction block, or in an
+ * atomic context: from a function, or from a procedure that may not
+ * commit (SECURITY DEFINER, or with SET clauses; ExecuteCallStmt makes
+ * their calls atomic), or one called from either.
  */
 static void
 refuse_atomic(bool atomic)
@@ -218,8 +226,8 @@ refuse_atomic(bool atomic)
 	if (atomic)
 		ereport(ERROR,
 				(errcode(ERRCODE_MG_RUN_IN_TRANSACTION),
-				 errmsg("migrate_run cannot be called from a function"),
-				 errdetail("It commits each revision in a transaction of its own, which a procedure may do only when called by CALL at top level, or from a DO block or procedure called that way."),
+				 errmsg("migrate_run cannot be called from a function or from a procedure that cannot commit"),
+				 errdetail("It commits each revision in a transaction of its own, which is allowed only under CALL at top level, or in a DO block or procedure called that way; a function cannot commit, nor can a SECURITY DEFINER procedure or one with SET clauses."),
 				 errhint("Call it directly with CALL migrate_run(), or use migrate_upgrade() for an all-or-nothing upgrade in the transaction.")));
 }
 
@@ -396,6 +404,7 @@ check_pending(void *arg)
 	RunCall    *call = arg;
 	const char *revision = call->runs[call->current].script->revision;
 
+	check_lock(call, revision);
 	if (mg_registry_is_applied(call->project, revision) == call->down)
 		return;
 	ereport(ERROR,
@@ -406,6 +415,29 @@ check_pending(void *arg)
 			 errdetail("Table migrate.applied changed during migrate_run, although the run holds the migration lock; the revisions before it are %s.",
 					   call->down ? "reverted" : "applied"),
 			 errhint("Find out who changed migrate.applied directly, then call migrate_run again: it plans from the applied set as it is then.")));
+}
+
+/*
+ * Stop the run unless this backend still holds the project's migration
+ * lock, before revision (NULL: before marking the project clean at the
+ * end).  No SQL command can release the lock, and a top-level abort, which
+ * does, ends the run; this guards against what lock.c's analysis missed,
+ * since a run without the lock would apply revisions twice.
+ */
+static void
+check_lock(RunCall *call, const char *revision)
+{
+	if (mg_lock_session_held())
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_MG_LOCK_LOST),
+			 errmsg("migrate_run no longer holds the migration lock of project \"%s\"",
+					call->project),
+			 revision ?
+			 errdetail("The run stopped before revision \"%s\"; the revisions before it are %s.",
+					   revision, call->down ? "reverted" : "applied") :
+			 errdetail("The run stopped after its last revision, without marking the project clean."),
+			 errhint("Another session may be migrating the project: check migrate_status(), then call migrate_run again; it plans from the applied set as it is then.")));
 }
 
 /*
@@ -458,7 +490,10 @@ finish_run(RunCall *call)
 	}
 
 	if (!call->down && mg_fully_applied(call->state))
+	{
+		check_lock(call, NULL);
 		mg_registry_mark_clean(call->state);
+	}
 	if (call->down)
 		ereport(NOTICE,
 				(errmsg_plural("reverted %d revision of project \"%s\"",

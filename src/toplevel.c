@@ -81,9 +81,10 @@
  * postmaster restart every backend, the worker included.  Statements
  * committed before the interrupt stay committed; the one interrupted is
  * rolled back as any interrupted statement is, except that an interrupted
- * concurrent index build leaves its INVALID index, which the next run
- * drops before building it again (below).  The worker, for its part,
- * stops at the next statement when its caller has gone.
+ * concurrent index build leaves its INVALID index, which the next run of
+ * the same statement drops before building it again, and which status,
+ * validation and the check name until then (below).  The worker, for its
+ * part, stops at the next statement when its caller has gone.
  *
  * Failed concurrent index builds.  A CREATE INDEX CONCURRENTLY that fails
  * after its first commit (a duplicate for a unique index, a lock timeout
@@ -109,6 +110,23 @@
  * that someone builds by hand on the same table at the same moment is
  * INVALID while it builds, and would be taken for the failed unnamed
  * build's (its drop then waits for that build, and times out).
+ *
+ * Recorded builds.  No run may ever come back to an interrupted build: its
+ * revision may be edited or reverted first, and a build in a down script
+ * is not run again when the revert is given up.  So, before it starts,
+ * each concurrent build is recorded in migrate.index_build, in a
+ * transaction of its own committed before the build's first: the project,
+ * revision, script and statement, its table, the index it names, and the
+ * INVALID indexes the table had then (those it did not leave), with the
+ * worker's pid and start time (while the worker lives, its build is in
+ * progress, not left).  The row is deleted when the build succeeds, or
+ * when it failed and every INVALID index it left was dropped; an
+ * interrupted build keeps it, and migrate_status, migrate_validate and
+ * migrate_check name the INVALID indexes it stands for (status.c).  Rows
+ * of the project whose builds left nothing (dropped since, or valid) are
+ * deleted as each new build is recorded.  This bookkeeping runs as the
+ * owner of schema "migrate", with a fixed search_path (catalog.c), and
+ * never with a user's statement in the same transaction.
  *
  * Worker failures.  No free worker slot (max_worker_processes) or no
  * dynamic shared memory segment left: MG036, nothing ran.  A worker that
@@ -160,11 +178,13 @@
 #include "utils/timeout.h"
 #include "utils/wait_event.h"
 
+#include "catalog.h"
 #include "executor.h"
 #include "lock.h"
 #include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "status.h"
 #include "toplevel.h"
 #include "worker.h"
 
@@ -230,6 +250,7 @@ typedef struct IndexBuild
 	Oid			relid;			/* its table; InvalidOid for several */
 	const char *idxname;		/* the index it creates, or NULL */
 	List	   *before;			/* OIDs of INVALID indexes before it ran */
+	int64		record;			/* its migrate.index_build row, or 0 */
 } IndexBuild;
 
 static dsm_segment *create_segment(const MgScript *script, int first);
@@ -243,9 +264,13 @@ static void run_script_statement(MgScript *script, int index, MemoryContext stmt
 static void run_toplevel(const char *sql, RawStmt *raw, const char *text,
 						 MemoryContext stmtcontext);
 static void describe_lock_wait(ErrorData *edata);
-static void watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext);
-static void clean_failed_build(IndexBuild *build, ErrorData *edata,
+static void watch_index_build(IndexBuild *build, const MgScript *script, int index,
+							  MemoryContext stmtcontext);
+static List *recorded_leftovers(const MgScript *script, int index, Oid relid);
+static bool clean_failed_build(IndexBuild *build, ErrorData *edata,
 							   MemoryContext stmtcontext);
+static void record_index_build(IndexBuild *build, const MgScript *script, int index);
+static void forget_index_build(IndexBuild *build);
 static List *invalid_indexes(Oid relid, bool leftovers_only);
 static bool is_reindex_leftover(const char *relname);
 static char *index_name(Oid indexoid, char **relname);
@@ -339,7 +364,7 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 						script->revision, got.edata->message),
 				 errdetail("%d of its statements from statement %d on completed, and stay committed.",
 						   *done, script->first_number + first),
-				 errhint("See the server log for why it stopped; any INVALID index it left is dropped by the next run."),
+				 errhint("See the server log for why it stopped. An INVALID index it left is dropped by the next run of this revision, and migrate_status() names it until then."),
 				 got.edata->context ? errcontext("%s", got.edata->context) : 0));
 
 	if (got.edata != NULL)
@@ -361,7 +386,7 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 						script->revision),
 				 errdetail("%d of its statements from statement %d on completed, and stay committed.",
 						   *done, script->first_number + first),
-				 errhint("See the server log for why it stopped; any INVALID index it left is dropped by the next run.")));
+				 errhint("See the server log for why it stopped. An INVALID index it left is dropped by the next run of this revision, and migrate_status() names it until then.")));
 	return NULL;
 }
 
@@ -699,7 +724,8 @@ parse_script(const ToplevelShared *shared)
 }
 
 /*
- * Run script->stmts' index-th statement at top level.  On failure, roll
+ * Run script->stmts' index-th statement at top level, a concurrent index
+ * build recorded while it runs (see the file header).  On failure, roll
  * it back, describe the lock wait of a lock timeout, drop the INVALID
  * index a concurrent build left, and send the error: the worker ends
  * there.
@@ -721,7 +747,8 @@ run_script_statement(MgScript *script, int index, MemoryContext stmtcontext)
 	memset(&build, 0, sizeof(build));
 	PG_TRY();
 	{
-		watch_index_build(&build, raw->stmt, stmtcontext);
+		watch_index_build(&build, script, index, stmtcontext);
+		record_index_build(&build, script, index);
 		build.started = true;
 		run_toplevel(script->sql, raw, text, stmtcontext);
 	}
@@ -734,11 +761,13 @@ run_script_statement(MgScript *script, int index, MemoryContext stmtcontext)
 										edata->sqlerrcode, &statement, &line);
 		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 			describe_lock_wait(edata);
-		if (build.concurrent && build.started)
-			clean_failed_build(&build, edata, stmtcontext);
+		if (build.concurrent && build.started &&
+			clean_failed_build(&build, edata, stmtcontext))
+			forget_index_build(&build);
 		send_error(edata, statement, line);
 	}
 	PG_END_TRY();
+	forget_index_build(&build);
 }
 
 /*
@@ -826,15 +855,21 @@ describe_lock_wait(ErrorData *edata)
 }
 
 /*
- * Before stmt runs: if it builds indexes concurrently, find its table and
- * the INVALID indexes there, dropping first the leftovers of an earlier,
- * interrupted attempt at it (see the file header).
+ * Before script's index-th statement runs: if it builds indexes
+ * concurrently, find its table and the INVALID indexes there, dropping
+ * first the leftovers of an earlier, interrupted attempt at it (see the
+ * file header): of the name it builds, REINDEX's copies, and those that
+ * the recorded earlier builds of this very statement left (an unnamed
+ * index's name is known only once it is built).
  */
 static void
-watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
+watch_index_build(IndexBuild *build, const MgScript *script, int index,
+				  MemoryContext stmtcontext)
 {
 	MemoryContext workcontext = CurrentMemoryContext;
+	Node	   *stmt = list_nth_node(RawStmt, script->stmts, index)->stmt;
 	List	   *invalid;
+	List	   *recorded = NIL;
 	List	   *leftovers = NIL;
 	ListCell   *lc;
 
@@ -880,6 +915,8 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 
 	invalid = (build->reindex || OidIsValid(build->relid)) ?
 		invalid_indexes(build->relid, !OidIsValid(build->relid)) : NIL;
+	if (invalid != NIL && OidIsValid(build->relid))
+		recorded = recorded_leftovers(script, index, build->relid);
 	foreach(lc, invalid)
 	{
 		Oid			indexoid = lfirst_oid(lc);
@@ -889,6 +926,8 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 			continue;
 		if (build->reindex ? is_reindex_leftover(relname) :
 			(build->idxname != NULL && strcmp(relname, build->idxname) == 0))
+			leftovers = lappend_oid(leftovers, indexoid);
+		else if (list_member_oid(recorded, indexoid))
 			leftovers = lappend_oid(leftovers, indexoid);
 		else
 			build->before = lappend_oid(build->before, indexoid);
@@ -924,21 +963,61 @@ watch_index_build(IndexBuild *build, Node *stmt, MemoryContext stmtcontext)
 }
 
 /*
+ * The OIDs of the INVALID indexes of table relid that earlier recorded
+ * builds of script's index-th statement (the same project, revision,
+ * script and statement number) left, as migrate_status reports them.
+ * Must be called in a transaction, between statements.
+ */
+static List *
+recorded_leftovers(const MgScript *script, int index, Oid relid)
+{
+	MemoryContext callercontext = CurrentMemoryContext;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	/* SPI needs a snapshot outside a portal; it ends with the transaction */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, mg_invalid_indexes(script->project))
+	{
+		MgInvalidIndex *left = lfirst(lc);
+
+		if (strcmp(left->revision, script->revision) == 0 &&
+			left->down == script->down &&
+			left->statement == script->first_number + index &&
+			IndexGetRelation(left->oid, true) == relid)
+		{
+			MemoryContext spicontext = MemoryContextSwitchTo(callercontext);
+
+			result = lappend_oid(result, left->oid);
+			MemoryContextSwitchTo(spicontext);
+		}
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PopActiveSnapshot();
+	return result;
+}
+
+/*
  * After a concurrent build failed: drop the INVALID indexes of its table
  * that were not INVALID before it ran (the one it names, when it names
  * one; REINDEX's "_ccnew"/"_ccold" copies, of the whole database for a
- * schema or database), and say so in the error's detail.
+ * schema or database), and say so in the error's detail.  Returns whether
+ * every one of them could be dropped.
  */
-static void
+static bool
 clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontext)
 {
 	MemoryContext workcontext = CurrentMemoryContext;
 	List	   *invalid;
 	ListCell   *lc;
 	StringInfoData detail;
+	bool		all_dropped = true;
 
 	if (!build->reindex && !OidIsValid(build->relid))
-		return;
+		return true;
 
 	StartTransactionCommand();
 	MemoryContextSwitchTo(workcontext);
@@ -971,11 +1050,128 @@ clean_failed_build(IndexBuild *build, ErrorData *edata, MemoryContext stmtcontex
 			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build was dropped.",
 							 name);
 		else
+		{
 			appendStringInfo(&detail, "The invalid index \"%s\" left by the failed build could not be dropped (%s); it is dropped before the next build.",
 							 name, problem->message);
+			all_dropped = false;
+		}
 	}
 	if (detail.len > 0)
 		edata->detail = detail.data;
+	return all_dropped;
+}
+
+/*
+ * Before the concurrent build that watch_index_build found starts, the
+ * index-th statement of script: record it in migrate.index_build, in a
+ * transaction of its own, after deleting the project's records whose
+ * builds left nothing (see the file header); build->record gets the row's
+ * id.  A statement that builds nothing, or whose table does not exist (it
+ * fails as it starts), is not recorded.
+ */
+static void
+record_index_build(IndexBuild *build, const MgScript *script, int index)
+{
+	MemoryContext workcontext = CurrentMemoryContext;
+	MgOwnerScope scope;
+	Datum		values[11];
+	char		nulls[11];
+	char	  **before;
+	int			nbefore = 0;
+	ListCell   *lc;
+	bool		isnull;
+
+	if (!build->concurrent || (!build->reindex && !OidIsValid(build->relid)))
+		return;
+
+	StartTransactionCommand();
+	MemoryContextSwitchTo(workcontext);
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = CStringGetTextDatum(script->project);
+	values[1] = CStringGetTextDatum(script->revision);
+	values[2] = BoolGetDatum(script->down);
+	values[3] = Int32GetDatum(script->first_number + index);
+	if (OidIsValid(build->relid))
+	{
+		char	   *relname = get_rel_name(build->relid);
+		char	   *nspname = get_namespace_name(get_rel_namespace(build->relid));
+
+		/* gone since watch_index_build: the statement fails as it starts */
+		if (relname == NULL || nspname == NULL)
+		{
+			CommitTransactionCommand();
+			MemoryContextSwitchTo(workcontext);
+			return;
+		}
+		values[4] = CStringGetTextDatum(nspname);
+		values[5] = CStringGetTextDatum(relname);
+	}
+	else
+		nulls[4] = nulls[5] = 'n';
+	if (build->idxname != NULL)
+		values[6] = CStringGetTextDatum(build->idxname);
+	else
+		nulls[6] = 'n';
+	values[7] = BoolGetDatum(build->reindex);
+	before = palloc(sizeof(char *) * Max(list_length(build->before), 1));
+	foreach(lc, build->before)
+	{
+		char	   *relname = get_rel_name(lfirst_oid(lc));
+
+		if (relname != NULL)
+			before[nbefore++] = relname;
+	}
+	values[8] = mg_text_array(before, nbefore);
+	values[9] = Int32GetDatum(MyProcPid);
+	values[10] = TimestampTzGetDatum(MyStartTimestamp);
+
+	/* SPI needs a snapshot outside a portal; it ends with the transaction */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mg_owner_begin(&scope);
+	(void) mg_catalog_exec(MGQ_DELETE_STALE_INDEX_BUILDS, values, NULL);
+	if (mg_catalog_exec(MGQ_INSERT_INDEX_BUILD, values, nulls) != 1)
+		elog(ERROR, "could not record a concurrent index build");
+	build->record = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 1, &isnull));
+	mg_owner_end(&scope);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(workcontext);
+}
+
+/*
+ * Delete build's migrate.index_build row, if it has one, in a transaction
+ * of its own: the build succeeded, or left nothing behind.
+ */
+static void
+forget_index_build(IndexBuild *build)
+{
+	MemoryContext workcontext = CurrentMemoryContext;
+	MgOwnerScope scope;
+	Datum		values[1];
+
+	if (build->record == 0)
+		return;
+
+	StartTransactionCommand();
+	MemoryContextSwitchTo(workcontext);
+	values[0] = Int64GetDatum(build->record);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mg_owner_begin(&scope);
+	(void) mg_catalog_exec(MGQ_DELETE_INDEX_BUILD, values, NULL);
+	mg_owner_end(&scope);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(workcontext);
+	build->record = 0;
 }
 
 /*

@@ -10,6 +10,9 @@
  * problems (drift, revisions applied but no longer registered, applied
  * revisions whose parents are not) make one unsafe; scripts that do not
  * parse or hold statements no runner accepts fail before anything runs.
+ * INVALID indexes that interrupted concurrent builds left (status.c) make
+ * nothing fail, but cost every write to their tables until dropped: they
+ * are warnings.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,8 +25,12 @@
 #include "mask.h"
 #include "pg_migrate.h"
 #include "script.h"
+#include "status.h"
 #include "subxact.h"
 #include "validate.h"
+
+/* How many revisions a detail names before saying how many more there are. */
+#define VALIDATE_LIST_MAX	10
 
 typedef struct ParseWork
 {
@@ -84,7 +91,7 @@ mg_validate_graph(const MgState *state)
 										   "Register the revision again, listing each parent once.");
 		}
 
-	cycle = graph_describe_cycle(g);
+	cycle = graph_describe_cycle(g, VALIDATE_LIST_MAX);
 	if (cycle != NULL)
 		problems = add_problem(problems, "error", NULL, "cycle",
 							   ERRCODE_MG_INVALID_GRAPH,
@@ -98,8 +105,10 @@ mg_validate_graph(const MgState *state)
 		StringInfoData list;
 
 		initStringInfo(&list);
-		for (i = 0; i < nheads; i++)
+		for (i = 0; i < nheads && i < VALIDATE_LIST_MAX; i++)
 			appendStringInfo(&list, "%s%s", i > 0 ? ", " : "", g->ids[heads[i]]);
+		if (nheads > VALIDATE_LIST_MAX)
+			appendStringInfo(&list, ", and %d more", nheads - VALIDATE_LIST_MAX);
 		problems = add_problem(problems, "warning", NULL, "several heads",
 							   ERRCODE_MG_SEVERAL_HEADS,
 							   psprintf("the project has %d heads", nheads),
@@ -239,6 +248,35 @@ mg_validate_scripts(MgState *state)
 		MemoryContextReset(parsecontext);
 	}
 	MemoryContextDelete(parsecontext);
+	return problems;
+}
+
+/*
+ * The INVALID indexes that interrupted concurrent builds of the project's
+ * revisions left, one warning each, naming the index, the statement that
+ * built it, and the statement that drops it.  The caller must be connected
+ * to SPI.
+ */
+List *
+mg_validate_indexes(const MgState *state)
+{
+	List	   *problems = NIL;
+	ListCell   *lc;
+
+	foreach(lc, mg_invalid_indexes(state->project))
+	{
+		MgInvalidIndex *index = lfirst(lc);
+
+		problems = add_problem(problems, "warning", index->revision, "invalid index",
+							   ERRCODE_MG_INVALID_INDEX_LEFT,
+							   psprintf("invalid index \"%s\" was left by an interrupted concurrent build",
+										index->index),
+							   psprintf("Index \"%s\" on table \"%s\" was left INVALID by an interrupted concurrent build (statement %d of the %s script of revision \"%s\"). Drop it with DROP INDEX CONCURRENTLY %s.",
+										index->index, index->table, index->statement,
+										index->down ? "down" : "up", index->revision,
+										index->index),
+							   psprintf("Drop it with DROP INDEX CONCURRENTLY %s.", index->index));
+	}
 	return problems;
 }
 

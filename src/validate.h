@@ -26,6 +26,7 @@ typedef struct MgProblem
 extern List *mg_validate_graph(const MgState *state);
 extern List *mg_validate_applied(const MgState *state);
 extern List *mg_validate_scripts(MgState *state);
+extern List *mg_validate_indexes(const MgState *state);
 extern void mg_raise_first_error(List *problems);
 extern const char *mg_first_error_revision(List *problems);
 

@@ -41,7 +41,7 @@ $node->start;
 my $db = 'toplevel';
 my $appname = 'pgm_migrating';
 my $lock_filter =
-  q{locktype = 'advisory' AND classid = x'6D696772'::int::oid AND objsubid = 2};
+  q{locktype = 'object' AND classid = 'migrate.project'::regclass};
 my $worker_filter = q{backend_type = 'pg_migrate top-level'};
 
 $node->safe_psql('postgres', "CREATE DATABASE $db");
@@ -127,7 +127,7 @@ sub check_left_clean
 
 	is($node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE $worker_filter"),
 		'0', "after $what: no top-level worker is running");
-	is($node->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE $lock_filter"),
+	is($node->safe_psql($db, "SELECT count(*) FROM pg_locks WHERE $lock_filter"),
 		'0', "after $what: no migration lock is held");
 	is(applied($id), '0', "after $what: $id is not recorded as applied");
 	return;

@@ -94,7 +94,7 @@ is($node->safe_psql($db, 'SELECT count(*) FROM migrate_pending()'),
 	'0', 'nothing pending');
 is( $node->safe_psql(
 		$db, q{SELECT count(*) FROM pg_locks
-		       WHERE locktype = 'advisory' AND classid = x'6D696772'::int::oid}),
+		       WHERE locktype = 'object' AND classid = 'migrate.project'::regclass}),
 	'0',
 	'no migration lock is left');
 is($node->safe_psql($db, 'SELECT count(*) FROM migrate_upgrade()'),

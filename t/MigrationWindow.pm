@@ -46,10 +46,11 @@ use Test::More;
 # The application_name of the migrating session.
 our $APPNAME = 'pgm_migrating';
 
-# pg_migrate's lock class, MG_LOCK_CLASSID in src/lock.h: 'migr' in ASCII.
-# The lock is the two-int4 advisory form, objsubid 2.
+# pg_migrate's migration lock (src/lock.c): an object lock whose class is
+# the OID of table migrate.project; query it in a database that has
+# pg_migrate.
 our $LOCK_FILTER =
-  q{locktype = 'advisory' AND classid = x'6D696772'::int::oid AND objsubid = 2};
+  q{locktype = 'object' AND classid = 'migrate.project'::regclass};
 
 # The revisions.  0002 creates a table, then sleeps (statement 2 of 3) when
 # the session asks for it, then indexes the table.
@@ -237,7 +238,7 @@ sub check_as_before
 		is($after->{$key}, $before->{$key},
 			"after $what: $key as before the call");
 	}
-	is($node->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE $LOCK_FILTER"),
+	is($node->safe_psql($db, "SELECT count(*) FROM pg_locks WHERE $LOCK_FILTER"),
 		'0', "after $what: no migration lock held");
 	return;
 }

@@ -10,14 +10,26 @@
 # there too, and test/fixtures/, which t/004_client.pl reads). As any other
 # user they run as that user.
 
-# suite_tap: one prove per t/*.pl, one result each (tap/NNN_topic). On a
-# failure, prove's verbose output and the test's logs from tmp_check/log
-# are printed.
+# suite_tap: one prove per t/*.pl, one result each (tap/NNN_topic), but
+# for the hostile suite's files (t/NNN_hostile_*.pl), which suite_hostile
+# runs. On a failure, prove's verbose output and the test's logs from
+# tmp_check/log are printed.
 suite_tap() {
-	local work test name pkglibdir
-	local -a run_as=()
-	if ! compgen -G "$PGM_ROOT/t/*.pl" >/dev/null; then
-		pgm_log "tap: no tests in t/"
+	tap_suite tap '!(*_hostile_*)'
+}
+
+# tap_suite SUITE PATTERN: prove each t/NAME.pl whose NAME matches the
+# extended glob PATTERN, recording SUITE/NAME for each.
+tap_suite() {
+	local suite=$1 pattern=$2 work name pkglibdir file
+	local -a run_as=() tests=()
+	shopt -s extglob nullglob
+	for file in "$PGM_ROOT"/t/$pattern.pl; do
+		tests+=("$(basename "$file" .pl)")
+	done
+	shopt -u nullglob
+	if ((${#tests[@]} == 0)); then
+		pgm_log "$suite: no tests matching t/$pattern.pl"
 		return 0
 	fi
 	work=$(mktemp -d "${PGM_TMPDIR:-/tmp}/pgm-tap.XXXXXX")
@@ -34,33 +46,34 @@ suite_tap() {
 	fi
 	pkglibdir=$("$PG_CONFIG" --pkglibdir)
 
-	# PGM_TAP_TESTS="004_client 005_directory" runs only those (while developing)
-	local -a tests=("$work"/t/*.pl)
+	# PGM_TAP_TESTS="004_client 005_directory" runs only those of them
+	# (while developing)
 	if [[ -n ${PGM_TAP_TESTS:-} ]]; then
-		tests=()
-		for name in $PGM_TAP_TESTS; do tests+=("$work/t/$name.pl"); done
+		local -a wanted=()
+		for name in "${tests[@]}"; do
+			[[ " $PGM_TAP_TESTS " != *" $name "* ]] || wanted+=("$name")
+		done
+		tests=("${wanted[@]}")
 	fi
 	# The tests that mostly wait (pg_cron runs jobs on minute boundaries)
 	# run in the background, beside the others.
 	local -A background=()
 	local -a waiting=()
 	local pid
-	for test in "${tests[@]}"; do
-		name=$(basename "$test" .pl)
+	for name in "${tests[@]}"; do
 		if [[ " $PGM_TAP_BACKGROUND " == *" $name "* ]]; then
 			_tap_run "$work" "$name" "$pkglibdir" "${run_as[@]}" &
 			background[$name]=$!
 			waiting+=("$name")
 		fi
 	done
-	for test in "${tests[@]}"; do
-		name=$(basename "$test" .pl)
+	for name in "${tests[@]}"; do
 		[[ -z ${background[$name]:-} ]] || continue
-		_tap_record "$work" "$name" _tap_run "$work" "$name" "$pkglibdir" "${run_as[@]}"
+		_tap_record "$suite" "$work" "$name" _tap_run "$work" "$name" "$pkglibdir" "${run_as[@]}"
 	done
 	for name in "${waiting[@]}"; do
 		pid=${background[$name]}
-		_tap_record "$work" "$name" wait "$pid"
+		_tap_record "$suite" "$work" "$name" wait "$pid"
 	done
 	rm -rf "$work"
 }
@@ -82,25 +95,25 @@ _tap_run() {
 		prove -v "t/$name.pl") >"$work/$name.out" 2>&1
 }
 
-# _tap_record WORK NAME CMD...: record tap/NAME as CMD's status says, and
-# show the test's output and logs when it failed.
+# _tap_record SUITE WORK NAME CMD...: record SUITE/NAME as CMD's status
+# says, and show the test's output and logs when it failed.
 _tap_record() {
-	local work=$1 name=$2
-	shift 2
+	local suite=$1 work=$2 name=$3
+	shift 3
 	if "$@"; then
-		record "tap/$name" ok
+		record "$suite/$name" ok
 	else
-		record "tap/$name" fail
-		_tap_show_failure "$work" "$name"
+		record "$suite/$name" fail
+		_tap_show_failure "$suite" "$work" "$name"
 	fi
 }
 
-# _tap_show_failure WORK NAME: print what the failed test NAME left in
+# _tap_show_failure SUITE WORK NAME: print what the failed test NAME left in
 # WORK: prove's output, then every log of that test in tmp_check/log (its
 # regress_log_NAME and the server logs of its nodes, NAME_NODE.log).
 _tap_show_failure() {
-	local work=$1 name=$2 log
-	printf 'FAILED: tap/%s\n' "$name" >&2
+	local suite=$1 work=$2 name=$3 log
+	printf 'FAILED: %s/%s\n' "$suite" "$name" >&2
 	sed 's/^/    /' "$work/$name.out" >&2
 	for log in "$work/tmp_check/log/regress_log_$name" "$work/tmp_check/log/${name}"_*.log; do
 		[[ -f $log ]] || continue
