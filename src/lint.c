@@ -583,27 +583,18 @@ mg_lint_finding_counts(const MgLintFinding *finding)
 }
 
 /*
- * Review the n pending scripts of an upgrade, in order, as one transaction
- * (as one transaction each, for migrate_run), and do what pg_migrate.lint
- * says: nothing (off), a NOTICE per warning or error finding (warn), or
- * refuse before anything runs when there is any (error).  Info findings are not reported here.  top_level: the scripts
- * are applied by CALL migrate_run, which runs a statement that cannot run
- * in a transaction block at top level, so that is no finding.
+ * The findings of the n scripts of a plan, in order, reviewed as an upgrade
+ * applies them: in one transaction, or with top_level (CALL migrate_run)
+ * one transaction each.  Either way what a script creates, renames or
+ * drops is known to the review of the scripts after it.
  */
-void
-mg_lint_pending(MgScript **scripts, int n, bool top_level)
+List *
+mg_lint_plan(MgScript **scripts, int n, bool top_level)
 {
-	MgLint	   *lint;
+	MgLint	   *lint = mg_lint_begin();
 	List	   *findings = NIL;
-	StringInfoData detail;
-	int			count = 0;
-	ListCell   *lc;
 	int			i;
 
-	if (pg_migrate_lint == MG_LINT_OFF)
-		return;
-
-	lint = mg_lint_begin();
 	for (i = 0; i < n; i++)
 	{
 		/*
@@ -614,6 +605,29 @@ mg_lint_pending(MgScript **scripts, int n, bool top_level)
 			lint->held = NIL;
 		findings = list_concat(findings, mg_lint_script(lint, scripts[i], top_level));
 	}
+	return findings;
+}
+
+/*
+ * Review the n pending scripts of an upgrade, in order, as one transaction
+ * (as one transaction each, for migrate_run), and do what pg_migrate.lint
+ * says: nothing (off), a NOTICE per warning or error finding (warn), or
+ * refuse before anything runs when there is any (error).  Info findings are not reported here.  top_level: the scripts
+ * are applied by CALL migrate_run, which runs a statement that cannot run
+ * in a transaction block at top level, so that is no finding.
+ */
+void
+mg_lint_pending(MgScript **scripts, int n, bool top_level)
+{
+	List	   *findings;
+	StringInfoData detail;
+	int			count = 0;
+	ListCell   *lc;
+
+	if (pg_migrate_lint == MG_LINT_OFF)
+		return;
+
+	findings = mg_lint_plan(scripts, n, top_level);
 
 	initStringInfo(&detail);
 	foreach(lc, findings)
