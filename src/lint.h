@@ -45,6 +45,7 @@ extern MgLint *mg_lint_begin(void);
 extern List *mg_lint_script(MgLint *lint, const MgScript *script, bool nontransactional);
 extern List *mg_lint_review(const char *project, const char *revision, const char *sql,
 							bool nontransactional);
+extern List *mg_lint_plan(MgScript **scripts, int n, bool top_level);
 extern bool mg_lint_finding_counts(const MgLintFinding *finding);
 extern void mg_lint_pending(MgScript **scripts, int n, bool top_level);
 

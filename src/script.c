@@ -56,7 +56,8 @@
 
 typedef struct RawParseWork
 {
-	const char *sql;
+	const char *sql;			/* in: the script; out: meta-commands blanked */
+	List	   *issues;			/* the meta-commands found */
 	List	   *stmts;			/* the result */
 } RawParseWork;
 
@@ -152,7 +153,7 @@ MgScript *
 mg_script_review(const char *project, const char *revision, const char *sql)
 {
 	MgScript   *script = palloc0(sizeof(MgScript));
-	RawParseWork work = {sql, NIL};
+	RawParseWork work = {sql, NIL, NIL};
 	ErrorData  *edata;
 
 	script->project = project;
@@ -161,11 +162,11 @@ mg_script_review(const char *project, const char *revision, const char *sql)
 	script->first_number = 1;
 	script->nontx_index = -1;
 
-	/* from here on the script is the text with meta-commands blanked out */
-	if (strchr(sql, '\\') != NULL)
-		work.sql = script->sql = check_meta_commands(sql, &script->issues);
-
 	edata = mg_in_subtransaction(raw_parse_work, &work);
+
+	/* from here on the script is the text with meta-commands blanked out */
+	script->sql = work.sql;
+	script->issues = work.issues;
 	if (edata != NULL)
 	{
 		mg_mask_error_script(edata, sql);
@@ -183,9 +184,12 @@ mg_script_review(const char *project, const char *revision, const char *sql)
 }
 
 /*
- * The subtransaction's work for mg_script_review: the raw parse, with no
- * error context, since a caller's context (a SQL function's, say) would
- * move a syntax error's cursor position to its own query.
+ * The subtransaction's work for mg_script_review: the search for
+ * meta-commands and the raw parse, both of which run the lexer, which
+ * raises an error on an unterminated quote or comment, a bad escape or an
+ * invalid byte sequence.  No error context is set, since a caller's
+ * context (a SQL function's, say) would move a syntax error's cursor
+ * position to its own query.
  */
 static void
 raw_parse_work(void *arg)
@@ -196,6 +200,8 @@ raw_parse_work(void *arg)
 	error_context_stack = NULL;
 	PG_TRY();
 	{
+		if (strchr(work->sql, '\\') != NULL)
+			work->sql = check_meta_commands(work->sql, &work->issues);
 		work->stmts = raw_parser(work->sql, RAW_PARSE_DEFAULT);
 	}
 	PG_FINALLY();
@@ -332,6 +338,7 @@ check_meta_commands(const char *sql, List **issues)
 		int			end;
 		int			line;
 		int			column;
+		int			shown;
 		MgScriptIssue *issue;
 
 		if (token != '\\')
@@ -344,12 +351,14 @@ check_meta_commands(const char *sql, List **issues)
 		end = yylloc;
 		while (sql[end] != '\0' && sql[end] != '\n' && sql[end] != '\r')
 			end++;
+		/* at most 60 bytes of it, cut at a character boundary */
+		shown = pg_mbcliplen(sql + yylloc, end - yylloc, 60);
 		mg_script_position(sql, yylloc, &line, &column);
 		if (issues == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_MG_META_COMMAND),
 					 errmsg("psql meta-command \"%.*s\" at line %d is not allowed in a migration script",
-							Min(end - yylloc, 60), sql + yylloc, line),
+							shown, sql + yylloc, line),
 					 errdetail("Scripts run inside the server, which does not understand psql's backslash commands."),
 					 errhint("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.")));
 
@@ -357,7 +366,7 @@ check_meta_commands(const char *sql, List **issues)
 		issue->kind = "meta-command";
 		issue->offset = yylloc;
 		issue->message = psprintf("psql meta-command \"%.*s\" is not allowed in a migration script",
-								  Min(end - yylloc, 60), sql + yylloc);
+								  shown, sql + yylloc);
 		issue->hint = pstrdup("Write the script in plain SQL; use SET instead of \\set and SQL literals instead of psql variables.");
 		*issues = lappend(*issues, issue);
 		if (blanked == NULL)
@@ -488,7 +497,11 @@ non_transactional_name(Node *stmt)
 	}
 }
 
-/* Is a DefElem named name in options, and not set to false? */
+/*
+ * Is a DefElem named name in options, and not set to false?  Read as
+ * defGetBoolean reads it, but without raising an error: a value the
+ * server refuses counts as not set (the statement fails when it runs).
+ */
 static bool
 has_option(List *options, const char *name)
 {
@@ -498,8 +511,16 @@ has_option(List *options, const char *name)
 	{
 		DefElem    *opt = lfirst_node(DefElem, lc);
 
-		if (strcmp(opt->defname, name) == 0)
-			return opt->arg == NULL || defGetBoolean(opt);
+		if (strcmp(opt->defname, name) != 0)
+			continue;
+		if (opt->arg == NULL)
+			return true;
+		if (IsA(opt->arg, Integer))
+			return intVal(opt->arg) == 1;
+		if (IsA(opt->arg, String))
+			return pg_strcasecmp(strVal(opt->arg), "true") == 0 ||
+				pg_strcasecmp(strVal(opt->arg), "on") == 0;
+		return false;
 	}
 	return false;
 }
