@@ -359,6 +359,18 @@ SET pg_migrate.lint = error;
 SELECT * FROM migrate_upgrade();
 RESET pg_migrate.lint;
 SELECT migrate_unregister('sneaky');
+-- migrate_validate reviews the pending revisions as the upgrade does: in
+-- order, each knowing what the earlier ones did.  A large table renamed to
+-- a small one's name in one revision is large when the next indexes it
+-- (validate used to review each script alone, and said nothing).
+CREATE TABLE public.small (v int);
+SELECT migrate_register('swap', 'ALTER TABLE small RENAME TO small_old; ALTER TABLE big RENAME TO small;');
+SELECT migrate_register('index_swapped', 'CREATE INDEX ON small (v);');
+SELECT revision, problem FROM migrate_validate()
+ WHERE revision IN ('swap', 'index_swapped') ORDER BY 1, 2;
+SELECT migrate_unregister('index_swapped');
+SELECT migrate_unregister('swap');
+DROP TABLE public.small;
 DROP TABLE triggered;
 DROP FUNCTION triggered_fn(), user_function();
 DROP TABLE public.big;

@@ -345,8 +345,10 @@ FROM migrate_lint_revision('0004_big_validate');
 SELECT * FROM migrate_lint_revision('0001_fresh');
 SELECT * FROM migrate_lint_revision('0009_missing');
 SELECT * FROM migrate_lint_revision(NULL);
--- validate, each script on its own: a warning under pg_migrate.lint = warn,
--- an error under error, nothing under off
+-- validate, the pending scripts together as an upgrade applies them (so
+-- 0004's VALIDATE runs under the lock 0003 took, in one transaction): a
+-- warning under pg_migrate.lint = warn, an error under error, nothing
+-- under off
 SELECT * FROM migrate_validate();
 SET pg_migrate.lint = error;
 SELECT * FROM migrate_validate();

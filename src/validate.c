@@ -40,8 +40,9 @@ typedef struct ParseWork
 } ParseWork;
 
 static void parse_script(void *arg);
-static List *add_lint_problems(List *problems, const MgRevision *rev, MgScript *script,
-							   MemoryContext context);
+static bool needs_parse(const MgRevision *rev);
+static List *add_lint_problems(List *problems, MgLint *lint, const MgRevision *rev,
+							   MgScript *script, MemoryContext context);
 static List *add_problem(List *problems, const char *severity, const char *revision,
 						 const char *problem, int sqlerrcode, const char *message,
 						 const char *detail, const char *hint);
@@ -176,36 +177,56 @@ mg_validate_applied(const MgState *state)
  * Parse the script of every revision that is pending or has drifted, and
  * report those that do not parse, hold a refused statement, or need the
  * per-revision runner.  Unless pg_migrate.lint is off, add the warning and
- * error findings of the lint (lint.c) on pending scripts, each script on
- * its own, with the severity they would have for an upgrade: "error"
- * under pg_migrate.lint = error, else "warning".  An applied revision
- * whose checksum is the one it was applied with ran as it is, so it is not
- * parsed again.  Each parse runs in a subtransaction, so that its error
- * can be caught and listed (with the script's secrets masked), and in a
- * memory context reset after it.
+ * error findings of the lint (lint.c) on pending scripts, with the
+ * severity they would have for an upgrade: "error" under pg_migrate.lint =
+ * error, else "warning".  An applied revision whose checksum is the one it
+ * was applied with ran as it is, so it is not parsed again.  Each parse
+ * runs in a subtransaction, so that its error can be caught and listed
+ * (with the script's secrets masked).
+ *
+ * The scripts are taken in topological order (those in a cycle, which have
+ * none, last) and reviewed by one lint, as an upgrade applies and reviews
+ * them: what an earlier pending revision creates, renames or drops is
+ * known when a later one is reviewed, so that validate reports what the
+ * upgrade's own lint would (a table renamed in one revision and indexed in
+ * the next is the table it names at run time).  The lint's state refers
+ * to the parsed scripts, so they are all kept, in one memory context, until
+ * the end, as an upgrade keeps its plan's.
  */
 List *
 mg_validate_scripts(MgState *state)
 {
+	const MgGraph *g = state->graph;
 	List	   *problems = NIL;
 	int		   *nodes = palloc(sizeof(int) * Max(state->nregistered, 1));
+	bool	   *ordered = palloc0(sizeof(bool) * Max(state->nregistered, 1));
 	int			n = 0;
 	MemoryContext parsecontext;
 	MemoryContext oldcontext = CurrentMemoryContext;
+	MgLint	   *lint = NULL;
 	int			i;
 
-	for (i = 0; i < state->nregistered; i++)
+	/* topological order first, then the nodes it leaves out (cycles) */
+	for (i = 0; i < g->norder; i++)
 	{
-		const MgRevision *rev = &state->revisions[i];
-
-		if (!rev->applied || strcmp(rev->checksum, rev->applied_checksum) != 0)
-			nodes[n++] = i;
+		ordered[g->order[i]] = true;
+		if (needs_parse(&state->revisions[g->order[i]]))
+			nodes[n++] = g->order[i];
 	}
+	for (i = 0; i < state->nregistered; i++)
+		if (!ordered[i] && needs_parse(&state->revisions[i]))
+			nodes[n++] = i;
 	mg_registry_load_scripts(state, nodes, n);
 
 	parsecontext = AllocSetContextCreate(CurrentMemoryContext,
 										 "pg_migrate validate context",
 										 ALLOCSET_DEFAULT_SIZES);
+	if (pg_migrate_lint != MG_LINT_OFF)
+	{
+		MemoryContextSwitchTo(parsecontext);
+		lint = mg_lint_begin();
+		MemoryContextSwitchTo(oldcontext);
+	}
 	for (i = 0; i < n; i++)
 	{
 		const MgRevision *rev = &state->revisions[nodes[i]];
@@ -239,16 +260,25 @@ mg_validate_scripts(MgState *state)
 											work.script->first_number + work.script->nontx_index,
 											work.script->nontx_name),
 								   "Apply this revision with the per-revision runner CALL migrate_run().");
-		if (edata == NULL && !rev->applied && pg_migrate_lint != MG_LINT_OFF)
+		if (edata == NULL && !rev->applied && lint != NULL)
 		{
 			MemoryContextSwitchTo(parsecontext);
-			problems = add_lint_problems(problems, rev, work.script, oldcontext);
+			problems = add_lint_problems(problems, lint, rev, work.script, oldcontext);
 			MemoryContextSwitchTo(oldcontext);
 		}
-		MemoryContextReset(parsecontext);
 	}
 	MemoryContextDelete(parsecontext);
 	return problems;
+}
+
+/*
+ * Does validation parse rev's script: it is pending, or has drifted since
+ * it was applied?
+ */
+static bool
+needs_parse(const MgRevision *rev)
+{
+	return !rev->applied || strcmp(rev->checksum, rev->applied_checksum) != 0;
 }
 
 /*
@@ -281,15 +311,16 @@ mg_validate_indexes(const MgState *state)
 }
 
 /*
- * Append the lint's warning and error findings on script, revision rev's
- * parsed up script, to problems, allocated in context.  The lint's own
- * "non-transactional" finding is left out: the caller reports that.
+ * Append the findings of lint, which has reviewed the scripts before, on
+ * script, revision rev's parsed up script, to problems, allocated in
+ * context: its warning and error findings, but for its own
+ * "non-transactional" finding, which the caller reports.
  */
 static List *
-add_lint_problems(List *problems, const MgRevision *rev, MgScript *script,
-				  MemoryContext context)
+add_lint_problems(List *problems, MgLint *lint, const MgRevision *rev,
+				  MgScript *script, MemoryContext context)
 {
-	List	   *findings = mg_lint_script(mg_lint_begin(), script, rev->nontransactional);
+	List	   *findings = mg_lint_script(lint, script, rev->nontransactional);
 	ListCell   *lc;
 
 	foreach(lc, findings)
