@@ -75,11 +75,12 @@
  * survives commits, and an error only releases it once the top
  * transaction aborts, so a PG_FINALLY releases it on every path out:
  * success, an error, a cancel.  A backend that exits (terminated, its
- * client gone, FATAL) releases it in its exit processing (lock.c).  No SQL command can release it (it
- * is no advisory lock: a script's pg_advisory_unlock_all() or DISCARD ALL
- * leaves it alone), yet before each revision the run checks that it still
- * holds it, and stops with MG033 if not: a run without the lock could
- * apply a revision that another run applies too.
+ * client gone, FATAL) releases it in its exit processing (lock.c).  No
+ * SQL command can release it (it is no advisory lock: a script's
+ * pg_advisory_unlock_all() or DISCARD ALL leaves it alone), yet before
+ * each revision the run checks that it still holds it, and stops with
+ * MG033 if not: a run without the lock could apply a revision that
+ * another run applies too.
  *
  * Failures.  Every step runs in a subtransaction guarded by failure.c: a
  * failed step's work is rolled back, a history row "upgrade failed" or
