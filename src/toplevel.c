@@ -271,6 +271,8 @@ static bool clean_failed_build(IndexBuild *build, ErrorData *edata,
 							   MemoryContext stmtcontext);
 static void record_index_build(IndexBuild *build, const MgScript *script, int index);
 static void forget_index_build(IndexBuild *build);
+static void catalog_begin(void);
+static void catalog_end(void);
 static List *invalid_indexes(Oid relid, bool leftovers_only);
 static bool is_reindex_leftover(const char *relname);
 static char *index_name(Oid indexoid, char **relname);
@@ -975,10 +977,7 @@ recorded_leftovers(const MgScript *script, int index, Oid relid)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	/* SPI needs a snapshot outside a portal; it ends with the transaction */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	catalog_begin();
 	foreach(lc, mg_invalid_indexes(script->project))
 	{
 		MgInvalidIndex *left = lfirst(lc);
@@ -994,10 +993,31 @@ recorded_leftovers(const MgScript *script, int index, Oid relid)
 			MemoryContextSwitchTo(spicontext);
 		}
 	}
+	catalog_end();
+	return result;
+}
+
+/*
+ * Connect to SPI for the bookkeeping queries of migrate.index_build, with a
+ * snapshot of their own: the worker runs them between a script's
+ * statements, outside any portal, where SPI finds no active snapshot.
+ * Must be called in a transaction; catalog_end undoes both.
+ */
+static void
+catalog_begin(void)
+{
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Disconnect from SPI and drop the snapshot that catalog_begin pushed. */
+static void
+catalog_end(void)
+{
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	PopActiveSnapshot();
-	return result;
 }
 
 /*
@@ -1125,10 +1145,7 @@ record_index_build(IndexBuild *build, const MgScript *script, int index)
 	values[9] = Int32GetDatum(MyProcPid);
 	values[10] = TimestampTzGetDatum(MyStartTimestamp);
 
-	/* SPI needs a snapshot outside a portal; it ends with the transaction */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	catalog_begin();
 	mg_owner_begin(&scope);
 	(void) mg_catalog_exec(MGQ_DELETE_STALE_INDEX_BUILDS, values, NULL);
 	if (mg_catalog_exec(MGQ_INSERT_INDEX_BUILD, values, nulls) != 1)
@@ -1136,9 +1153,7 @@ record_index_build(IndexBuild *build, const MgScript *script, int index)
 	build->record = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												SPI_tuptable->tupdesc, 1, &isnull));
 	mg_owner_end(&scope);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-	PopActiveSnapshot();
+	catalog_end();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(workcontext);
 }
@@ -1160,15 +1175,11 @@ forget_index_build(IndexBuild *build)
 	StartTransactionCommand();
 	MemoryContextSwitchTo(workcontext);
 	values[0] = Int64GetDatum(build->record);
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	catalog_begin();
 	mg_owner_begin(&scope);
 	(void) mg_catalog_exec(MGQ_DELETE_INDEX_BUILD, values, NULL);
 	mg_owner_end(&scope);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-	PopActiveSnapshot();
+	catalog_end();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(workcontext);
 	build->record = 0;
