@@ -27,6 +27,7 @@
 #include "libpq-fe.h"
 #include "lib/stringinfo.h"
 
+#include "compat.h"
 #include "reader.h"
 
 /*
@@ -99,7 +100,7 @@ extern char *out_rows_json(const PGresult *res);
 extern char *out_row_json(const PGresult *res, int row);
 extern void out_table(const PGresult *res);
 extern void out_line(const char *fmt,...) pg_attribute_printf(1, 2);
-extern void client_exit(int status) pg_attribute_noreturn();
+pg_noreturn extern void client_exit(int status);
 
 /* connect.c */
 extern void connect_start(const ClientOptions *opts);

@@ -38,8 +38,7 @@ enum
 
 static void usage(void);
 static bool parse_int(const char *s, int min, int max, int *result);
-static void bad_usage(const char *fmt,...) pg_attribute_printf(1, 2)
-			pg_attribute_noreturn();
+pg_noreturn static void bad_usage(const char *fmt,...) pg_attribute_printf(1, 2);
 
 static ClientOptions opts;
 

@@ -59,8 +59,7 @@ static bool send_statement(const char *what, const char *sql, bool simple,
 						   int nparams, const char *const *params);
 static void notice_receiver(void *arg, const PGresult *res);
 static void report_error(const PGresult *res);
-static void interrupted(const char *what, const PGresult *res, bool sent)
-			pg_attribute_noreturn();
+pg_noreturn static void interrupted(const char *what, const PGresult *res, bool sent);
 static const char *signal_name(int signo);
 
 /*

@@ -80,7 +80,7 @@ static void add_finding(CheckReport *report, int sqlerrcode, List *items,
 						const char *one, const char *many,
 						const char *heading, const char *sep, const char *hint);
 static char *upgrade_call(const char *project);
-static void report_empty(const char *project) pg_attribute_noreturn();
+pg_noreturn static void report_empty(const char *project);
 
 /*
  * Check project.  Returns the "ok: ..." line, or raises the error that

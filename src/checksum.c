@@ -27,6 +27,13 @@
  * A script that does not lex (an unterminated quote, say) raises the
  * lexer's own syntax error; the caller adds context.
  *
+ * The lexer's token numbers are Bison's, generated from each major's
+ * grammar into parser/gram.h, which PostgreSQL 16 stopped installing.  So
+ * they are learned at run time instead, once per backend: each kind of
+ * token the hash tells apart is lexed from a sample, and its number noted.
+ * Every other number above the single characters is a keyword, which is
+ * checked rather than assumed.
+ *
  * This file is a leaf: it knows the lexer and nothing of pg_migrate.
  *
  *-------------------------------------------------------------------------
@@ -36,12 +43,62 @@
 #include "common/cryptohash.h"
 #include "common/keywords.h"
 #include "common/sha2.h"
-#include "parser/gramparse.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
 
 #include "checksum.h"
+#include "compat.h"
 
+/* how a kind of token is hashed */
+typedef enum TokenKind
+{
+	TOKEN_WORD,					/* an identifier: 'W' and its text */
+	TOKEN_STRING,				/* literals: their category and value */
+	TOKEN_BIT,
+	TOKEN_HEX,
+	TOKEN_FLOAT,
+	TOKEN_INTEGER,
+	TOKEN_PARAM,				/* $n: 'O' and "$n" */
+	TOKEN_OPERATOR,				/* an operator: 'O' and its text */
+	TOKEN_FIXED					/* an operator of its own token: 'O' and text */
+} TokenKind;
+
+/* the kinds of token, each with a sample that lexes as one */
+typedef struct TokenSample
+{
+	const char *sample;
+	TokenKind	kind;
+} TokenSample;
+
+static const TokenSample token_samples[] = {
+	{"x", TOKEN_WORD},
+	{"U&\"x\"", TOKEN_WORD},
+	{"'x'", TOKEN_STRING},
+	{"U&'x'", TOKEN_STRING},
+	{"b'0'", TOKEN_BIT},
+	{"x'0'", TOKEN_HEX},
+	{"1.5", TOKEN_FLOAT},
+	{"1", TOKEN_INTEGER},
+	{"$1", TOKEN_PARAM},
+	{"~~", TOKEN_OPERATOR},
+	{"::", TOKEN_FIXED},
+	{"..", TOKEN_FIXED},
+	{":=", TOKEN_FIXED},
+	{"=>", TOKEN_FIXED},
+	{"<=", TOKEN_FIXED},
+	{">=", TOKEN_FIXED},
+	{"<>", TOKEN_FIXED},
+};
+
+#define NUM_TOKEN_SAMPLES lengthof(token_samples)
+
+/* the token number each sample lexed as, once learned */
+static int	token_numbers[NUM_TOKEN_SAMPLES];
+static bool token_numbers_known = false;
+
+static core_yyscan_t start_scanner(const char *sql, core_yy_extra_type *yyextra);
+static void learn_token_numbers(void);
+static const TokenSample *classify(int token, const core_YYSTYPE *yylval);
 static void hash_item(pg_cryptohash_ctx *ctx, char category, const char *text, size_t len);
 static void hash_literal(pg_cryptohash_ctx *ctx, char category, const char *text);
 
@@ -60,17 +117,15 @@ mg_script_checksum(const char *sql)
 	char	   *hex;
 	bool		statement_seen = false;
 	bool		semicolon_pending = false;
+	const TokenSample *sample;
 	int			i;
 
+	learn_token_numbers();
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0)
 		elog(ERROR, "could not initialize SHA-256 context");
 
-	scanner = scanner_init(sql, &yyextra, &ScanKeywords, ScanKeywordTokens);
-	yyextra.standard_conforming_strings = true;
-	yyextra.escape_string_warning = false;
-	yyextra.backslash_quote = BACKSLASH_QUOTE_SAFE_ENCODING;
-
+	scanner = start_scanner(sql, &yyextra);
 	for (;;)
 	{
 		int			token = core_yylex(&yylval, &yylloc, scanner);
@@ -90,69 +145,49 @@ mg_script_checksum(const char *sql)
 		semicolon_pending = false;
 		statement_seen = true;
 
-		switch (token)
+		if (token < 256)
 		{
-			case IDENT:
-			case UIDENT:
+			buf[0] = (char) token;
+			hash_item(ctx, 'O', buf, 1);
+			continue;
+		}
+		sample = classify(token, &yylval);
+		if (sample == NULL)
+		{
+			/* a keyword */
+			hash_item(ctx, 'W', yylval.keyword, strlen(yylval.keyword));
+			continue;
+		}
+		switch (sample->kind)
+		{
+			case TOKEN_WORD:
 				hash_item(ctx, 'W', yylval.str, strlen(yylval.str));
 				break;
-			case SCONST:
-			case USCONST:
+			case TOKEN_STRING:
 				hash_literal(ctx, 'S', yylval.str);
 				break;
-			case BCONST:
+			case TOKEN_BIT:
 				hash_literal(ctx, 'B', yylval.str);
 				break;
-			case XCONST:
+			case TOKEN_HEX:
 				hash_literal(ctx, 'X', yylval.str);
 				break;
-			case FCONST:
+			case TOKEN_FLOAT:
 				hash_item(ctx, 'F', yylval.str, strlen(yylval.str));
 				break;
-			case ICONST:
+			case TOKEN_INTEGER:
 				snprintf(buf, sizeof(buf), "%d", yylval.ival);
 				hash_item(ctx, 'I', buf, strlen(buf));
 				break;
-			case PARAM:
+			case TOKEN_PARAM:
 				snprintf(buf, sizeof(buf), "$%d", yylval.ival);
 				hash_item(ctx, 'O', buf, strlen(buf));
 				break;
-			case Op:
+			case TOKEN_OPERATOR:
 				hash_item(ctx, 'O', yylval.str, strlen(yylval.str));
 				break;
-			case TYPECAST:
-				hash_item(ctx, 'O', "::", 2);
-				break;
-			case DOT_DOT:
-				hash_item(ctx, 'O', "..", 2);
-				break;
-			case COLON_EQUALS:
-				hash_item(ctx, 'O', ":=", 2);
-				break;
-			case EQUALS_GREATER:
-				hash_item(ctx, 'O', "=>", 2);
-				break;
-			case LESS_EQUALS:
-				hash_item(ctx, 'O', "<=", 2);
-				break;
-			case GREATER_EQUALS:
-				hash_item(ctx, 'O', ">=", 2);
-				break;
-			case NOT_EQUALS:
-				hash_item(ctx, 'O', "<>", 2);
-				break;
-			default:
-				if (token < 256)
-				{
-					buf[0] = (char) token;
-					hash_item(ctx, 'O', buf, 1);
-				}
-				else
-				{
-					/* every other token the core lexer returns is a keyword */
-					Assert(yylval.keyword != NULL);
-					hash_item(ctx, 'W', yylval.keyword, strlen(yylval.keyword));
-				}
+			case TOKEN_FIXED:
+				hash_item(ctx, 'O', sample->sample, strlen(sample->sample));
 				break;
 		}
 	}
@@ -166,6 +201,72 @@ mg_script_checksum(const char *sql)
 	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	return hex;
+}
+
+/*
+ * A scanner over sql, set as the checksum reads every script.
+ */
+static core_yyscan_t
+start_scanner(const char *sql, core_yy_extra_type *yyextra)
+{
+	core_yyscan_t scanner = scanner_init(sql, yyextra, &ScanKeywords, ScanKeywordTokens);
+
+	mg_scanner_standard_strings(yyextra);
+	yyextra->backslash_quote = BACKSLASH_QUOTE_SAFE_ENCODING;
+	return scanner;
+}
+
+/*
+ * Learn the number of each kind of token from its sample, once per
+ * backend.  A sample that lexes as anything but one token above the
+ * single characters means this lexer is not the one the samples were
+ * written for: an internal error, raised before any hashing.
+ */
+static void
+learn_token_numbers(void)
+{
+	int			i;
+
+	if (token_numbers_known)
+		return;
+	for (i = 0; i < NUM_TOKEN_SAMPLES; i++)
+	{
+		core_yy_extra_type yyextra;
+		core_yyscan_t scanner = start_scanner(token_samples[i].sample, &yyextra);
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		int			token = core_yylex(&yylval, &yylloc, scanner);
+		int			after = core_yylex(&yylval, &yylloc, scanner);
+
+		scanner_finish(scanner);
+		if (token < 256 || after != 0)
+			elog(ERROR, "the server's lexer does not read \"%s\" as one token",
+				 token_samples[i].sample);
+		token_numbers[i] = token;
+	}
+	token_numbers_known = true;
+}
+
+/*
+ * The sample of the kind of token, a number above the single characters,
+ * or NULL for a keyword.  A number that is neither is an internal error:
+ * a token the lexer of a later major added, which the samples lack.
+ */
+static const TokenSample *
+classify(int token, const core_YYSTYPE *yylval)
+{
+	const char *first = GetScanKeyword(0, &ScanKeywords);
+	const char *last = GetScanKeyword(ScanKeywords.num_keywords - 1, &ScanKeywords);
+	int			i;
+
+	for (i = 0; i < NUM_TOKEN_SAMPLES; i++)
+	{
+		if (token_numbers[i] == token)
+			return &token_samples[i];
+	}
+	if (yylval->keyword < first || yylval->keyword > last)
+		elog(ERROR, "unexpected token %d from the server's lexer", token);
+	return NULL;
 }
 
 /*

@@ -112,7 +112,7 @@ static bool is_retryable(int sqlerrcode);
 static int	retry_pause(int failures);
 static void pause_before_retry(MgRun *run, int pause_ms);
 static void report_retry(MgRun *run, ErrorData *edata, int pause_ms);
-static void give_up(MgRun *run, ErrorData *edata) pg_attribute_noreturn();
+pg_noreturn static void give_up(MgRun *run, ErrorData *edata);
 static void script_timer_start(void);
 static void script_timer_stop(void);
 static void script_timer_handler(void);
@@ -506,7 +506,7 @@ run_statement(const MgScript *script, RawStmt *raw, DestReceiver *dest)
 			qdesc = CreateQueryDesc(stmt, script->sql, GetActiveSnapshot(), NULL,
 									dest, NULL, NULL, 0);
 			ExecutorStart(qdesc, 0);
-			ExecutorRun(qdesc, ForwardScanDirection, 0, true);
+			mg_executor_run(qdesc, ForwardScanDirection, 0);
 			ExecutorFinish(qdesc);
 			ExecutorEnd(qdesc);
 			FreeQueryDesc(qdesc);

@@ -191,7 +191,7 @@ static ErrorData *masked_copy(const ErrorData *edata);
 static void record(void *arg);
 static dsm_segment *fill_segment(const Recording *rec);
 static void wait_for_recorder(dsm_segment *seg, BackgroundWorkerHandle *handle);
-static void recorder_error(const char *detail, const char *hint) pg_attribute_noreturn();
+pg_noreturn static void recorder_error(const char *detail, const char *hint);
 static const char *shared_string(const FailureShared *shared, FailureField field);
 
 /*

@@ -138,6 +138,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_tablespace_d.h"
 #include "catalog/pg_trigger.h"
@@ -391,6 +392,7 @@ static void lint_column_type(LintStmt *st, const char *column, ColumnDef *def);
 static void lint_rename(LintStmt *st, RenameStmt *stmt);
 static void lint_drop(LintStmt *st, DropStmt *stmt);
 static void lint_vacuum(LintStmt *st, VacuumStmt *stmt);
+static void lint_cluster(LintStmt *st, Node *stmt);
 static void lint_set(LintStmt *st, VariableSetStmt *stmt);
 static SimRel *lint_created(LintStmt *st, RangeVar *rv, bool if_not_exists);
 static void lint_schema(LintStmt *st, CreateSchemaStmt *stmt);
@@ -689,20 +691,6 @@ lint_statement(LintStmt *st, Node *stmt)
 		case T_VariableSetStmt:
 			lint_set(st, (VariableSetStmt *) stmt);
 			break;
-		case T_ClusterStmt:
-			{
-				ClusterStmt *c = (ClusterStmt *) stmt;
-
-				if (c->relation == NULL)
-					break;		/* every clustered table: non-transactional */
-				st->rel = resolve(st, c->relation, AccessExclusiveLock);
-				if (OidIsValid(st->rel->relid))
-					add_finding(st, "cluster",
-								psprintf("CLUSTER rewrites %s under an ACCESS EXCLUSIVE lock",
-										 describe(st->rel)),
-								pstrdup("Reads and writes of the table wait until the rewrite ends.  Reorganize the table outside the migration with a tool that holds the lock only briefly, such as pg_repack."));
-				break;
-			}
 		case T_LockStmt:
 			{
 				LockStmt   *l = (LockStmt *) stmt;
@@ -887,8 +875,31 @@ lint_statement(LintStmt *st, Node *stmt)
 						pstrdup("Write the statement out in the script."));
 			break;
 		default:
+			if (mg_is_cluster_stmt(stmt))
+				lint_cluster(st, stmt);
 			break;
 	}
+}
+
+/*
+ * CLUSTER of one table (or, from PostgreSQL 19, REPACK, which the parser
+ * reads into the same node): a rewrite under ACCESS EXCLUSIVE.  Without a
+ * table it clusters every clustered one, and cannot run in a transaction,
+ * which script.c reports.
+ */
+static void
+lint_cluster(LintStmt *st, Node *stmt)
+{
+	RangeVar   *relation = mg_cluster_relation(stmt);
+
+	if (relation == NULL)
+		return;
+	st->rel = resolve(st, relation, AccessExclusiveLock);
+	if (OidIsValid(st->rel->relid))
+		add_finding(st, "cluster",
+					psprintf("CLUSTER rewrites %s under an ACCESS EXCLUSIVE lock",
+							 describe(st->rel)),
+					pstrdup("Reads and writes of the table wait until the rewrite ends.  Reorganize the table outside the migration with a tool that holds the lock only briefly, such as pg_repack."));
 }
 
 /*
@@ -1056,7 +1067,7 @@ lint_add_column(LintStmt *st, ColumnDef *def)
 				break;
 			case CONSTR_PRIMARY:
 				not_null = true;
-				/* FALLTHROUGH */
+				pg_fallthrough;
 			case CONSTR_UNIQUE:
 				if (rel->large)
 					add_finding(st, "unique-without-index",
@@ -2149,7 +2160,7 @@ may_use(MgLint *lint, SimSchema *schema)
 	roleid = get_role_oid(lint->role, true);
 	if (!OidIsValid(roleid))
 		roleid = GetUserId();
-	return pg_namespace_aclcheck(schema->nspid, roleid, ACL_USAGE) == ACLCHECK_OK;
+	return mg_namespace_aclcheck(schema->nspid, roleid, ACL_USAGE) == ACLCHECK_OK;
 }
 
 /*
@@ -2431,13 +2442,10 @@ measure_one(Oid relid, double *rows, int64 *size)
 	pages = cls->relpages;
 	if (OidIsValid(cls->relfilenode))
 	{
-		RelFileNode rnode;
-		SMgrRelation srel;
+		Oid			spcoid = OidIsValid(cls->reltablespace) ? cls->reltablespace : MyDatabaseTableSpace;
+		Oid			dboid = spcoid == GLOBALTABLESPACE_OID ? InvalidOid : MyDatabaseId;
+		SMgrRelation srel = mg_smgropen(spcoid, dboid, cls->relfilenode);
 
-		rnode.spcNode = OidIsValid(cls->reltablespace) ? cls->reltablespace : MyDatabaseTableSpace;
-		rnode.dbNode = rnode.spcNode == GLOBALTABLESPACE_OID ? InvalidOid : MyDatabaseId;
-		rnode.relNode = cls->relfilenode;
-		srel = smgropen(rnode, InvalidBackendId);
 		pages = smgrexists(srel, MAIN_FORKNUM) ? smgrnblocks(srel, MAIN_FORKNUM) : 0;
 	}
 	*size = (int64) pages * BLCKSZ;
@@ -2866,9 +2874,9 @@ volatile_name(List *names, bool operator, bool *builtin)
 		return VERDICT_UNKNOWN;
 	*builtin = true;
 	if (operator)
-		candidates = OpernameGetCandidates(names, '\0', true);
+		candidates = mg_opername_candidates(names, '\0', true);
 	else
-		candidates = FuncnameGetCandidates(names, -1, NIL, false, false, false, true);
+		candidates = mg_funcname_candidates(names, -1, NIL, false, false, false, true);
 	for (; candidates != NULL; candidates = candidates->next)
 	{
 		Oid			funcid = candidates->oid;

@@ -277,7 +277,7 @@ mg_lock_project_session(const char *project, int wait_timeout_ms,
 void
 mg_lock_release_session(void)
 {
-	if (session_taken && LockHeldByMe(&session_tag, ExclusiveLock))
+	if (session_taken && mg_lock_held_by_me(&session_tag, ExclusiveLock))
 		(void) LockRelease(&session_tag, ExclusiveLock, true);
 	session_taken = false;
 }
@@ -290,7 +290,7 @@ mg_lock_release_session(void)
 bool
 mg_lock_session_held(void)
 {
-	return session_taken && LockHeldByMe(&session_tag, ExclusiveLock);
+	return session_taken && mg_lock_held_by_me(&session_tag, ExclusiveLock);
 }
 
 /*
@@ -475,7 +475,7 @@ describe_backend(int pid, MgLockHolder *holder)
 	pgstat_clear_backend_activity_snapshot();
 	for (i = 1; i <= pgstat_fetch_stat_numbackends(); i++)
 	{
-		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		LocalPgBackendStatus *local = pgstat_get_local_beentry_by_index(i);
 		PgBackendStatus *be = local ? &local->backendStatus : NULL;
 
 		if (be == NULL || be->st_procpid != pid)

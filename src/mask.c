@@ -731,7 +731,7 @@ next_token(const char *s, int len, int pos, MaskToken *t)
 	}
 	if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' || c == 'n' || c == 'N') && c1 == '\'')
 	{
-		scan_quoted(s, len, pos + 1, '\'', !standard_conforming_strings, t);
+		scan_quoted(s, len, pos + 1, '\'', !mg_standard_conforming_strings, t);
 		return;
 	}
 	if ((c == 'u' || c == 'U') && c1 == '&' && (c2 == '\'' || c2 == '"'))
@@ -760,7 +760,7 @@ next_token(const char *s, int len, int pos, MaskToken *t)
 	}
 	if (c == '\'')
 	{
-		scan_quoted(s, len, pos, '\'', !standard_conforming_strings, t);
+		scan_quoted(s, len, pos, '\'', !mg_standard_conforming_strings, t);
 		return;
 	}
 	if (c == '"')
@@ -1344,7 +1344,7 @@ parse_secret_offsets(const char *sql, int *n)
 	MemoryContext oldcontext = CurrentMemoryContext;
 	List	   *volatile stmts = NIL;
 	int			save_client = client_min_messages;
-	int			save_log = log_min_messages;
+	int			save_log = mg_log_min_messages;
 	int		   *offsets = NULL;
 	int			count = 0;
 	ListCell   *lc;
@@ -1358,7 +1358,7 @@ parse_secret_offsets(const char *sql, int *n)
 	 * talk, so nothing below ERROR is emitted while it runs.
 	 */
 	client_min_messages = ERROR;
-	log_min_messages = ERROR;
+	mg_log_min_messages = ERROR;
 	PG_TRY();
 	{
 		stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -1371,7 +1371,7 @@ parse_secret_offsets(const char *sql, int *n)
 	}
 	PG_END_TRY();
 	client_min_messages = save_client;
-	log_min_messages = save_log;
+	mg_log_min_messages = save_log;
 
 	foreach(lc, stmts)
 	{
@@ -1624,15 +1624,15 @@ mg_mask_messages_begin(void)
 	int			nestlevel = NewGUCNestLevel();
 	int			want = client_min_messages < LOG ? client_min_messages : INFO;
 
-	if (forcing || !(log_min_messages == LOG || log_min_messages > want))
+	if (forcing || !(mg_log_min_messages == LOG || mg_log_min_messages > want))
 		return nestlevel;
 
-	real_level = log_min_messages;
+	real_level = mg_log_min_messages;
 	if (set_config_option("log_min_messages", level_name(want),
 						  PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 						  true, 0, false) > 0)
 	{
-		forced_level = log_min_messages;
+		forced_level = mg_log_min_messages;
 		forcing = true;
 	}
 	return nestlevel;
@@ -1658,9 +1658,9 @@ mg_mask_messages_end(int nestlevel)
 const char *
 mg_mask_log_min_messages(void)
 {
-	if (forcing && log_min_messages == forced_level)
+	if (forcing && mg_log_min_messages == forced_level)
 		return level_name(real_level);
-	return level_name(log_min_messages);
+	return level_name(mg_log_min_messages);
 }
 
 /*
@@ -1691,7 +1691,7 @@ mask_emit_log_hook(ErrorData *edata)
 			(void) mask_debug_query_string();
 	}
 
-	if (forcing && log_min_messages == forced_level &&
+	if (forcing && mg_log_min_messages == forced_level &&
 		!level_is_logged(edata->elevel, real_level))
 		edata->output_to_server = false;
 

@@ -16,6 +16,8 @@
 
 #include "utils/elog.h"
 
+#include "compat.h"
+
 /* what every secret is replaced with */
 #define MG_MASK "****"
 
@@ -49,7 +51,7 @@ extern void mg_mask_error_script(ErrorData *edata, const char *sql);
  * For PG_CATCH around work on the script sql (may be NULL): copy the error
  * into context, mask it as mg_mask_error_script does, and re-throw it.
  */
-extern void mg_mask_rethrow(MemoryContext context, const char *sql) pg_attribute_noreturn();
+pg_noreturn extern void mg_mask_rethrow(MemoryContext context, const char *sql);
 
 /*
  * While pg_migrate runs scripts: make every message the client will see

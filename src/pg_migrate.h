@@ -14,6 +14,8 @@
 
 #include "utils/elog.h"
 
+#include "compat.h"
+
 /*
  * SQLSTATE codes for pg_migrate's own conditions, class MG.  Errors raised
  * by a statement inside a user's script keep that statement's own code.

@@ -44,7 +44,6 @@
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "nodes/nodes.h"
-#include "parser/gramparse.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
 #include "tcop/utility.h"
@@ -479,8 +478,6 @@ non_transactional_name(Node *stmt)
 			}
 		case T_VacuumStmt:
 			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER" : NULL;
 		case T_AlterDatabaseStmt:
 			return has_option(((AlterDatabaseStmt *) stmt)->options, "tablespace") ?
 				"ALTER DATABASE SET TABLESPACE" : NULL;
@@ -493,6 +490,9 @@ non_transactional_name(Node *stmt)
 		case T_AlterSystemStmt:
 			return CreateCommandName(stmt);
 		default:
+			/* CLUSTER of every clustered table (REPACK too, from 19) */
+			if (mg_is_cluster_stmt(stmt) && mg_cluster_relation(stmt) == NULL)
+				return CreateCommandName(stmt);
 			return NULL;
 	}
 }

@@ -278,7 +278,7 @@ static bool is_reindex_leftover(const char *relname);
 static char *index_name(Oid indexoid, char **relname);
 static ErrorData *drop_invalid_index(Oid indexoid, MemoryContext stmtcontext);
 static ErrorData *recover(MemoryContext context);
-static void send_error(ErrorData *edata, int statement, int line) pg_attribute_noreturn();
+pg_noreturn static void send_error(ErrorData *edata, int statement, int line);
 
 /*
  * Run run->script's statements from index first at top level in a
@@ -373,7 +373,7 @@ mg_toplevel_run(const MgRun *run, int first, int *done)
 	{
 		/* as errstart decides for an ERROR raised here */
 		got.edata->elevel = ERROR;
-		got.edata->output_to_server = (log_min_messages <= ERROR);
+		got.edata->output_to_server = (mg_log_min_messages <= ERROR);
 		got.edata->output_to_client = (whereToSendOutput == DestRemote);
 		mg_mask_error_script(got.edata, script->sql);
 		mg_script_note_error(script->revision, script->down, got.edata->sqlerrcode,
@@ -824,7 +824,7 @@ run_toplevel(const char *sql, RawStmt *raw, const char *text,
 	receiver = CreateDestReceiver(DestNone);
 	MemoryContextSwitchTo(oldcontext);
 
-	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+	(void) mg_portal_run(portal, FETCH_ALL, true, receiver, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 

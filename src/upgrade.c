@@ -77,7 +77,7 @@ static void upgrade(void *arg);
 static void raise_first_error(UpgradeCall *call, List *problems);
 static List *apply_plan(UpgradeCall *call, MgState *state, int *plan, int nplan,
 						MgScript **scripts);
-static void rethrow_with_run_hint(MemoryContext context) pg_attribute_noreturn();
+pg_noreturn static void rethrow_with_run_hint(MemoryContext context);
 
 /*
  * Upgrade project to target; return the steps as a List of MgStep.
