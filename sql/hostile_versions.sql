@@ -188,4 +188,91 @@ RETURNS TABLE (project text, applied_heads text[], registry_heads text[],
 AS '$libdir/pg_migrate', 'migrate_status' LANGUAGE C;
 SELECT * FROM pg_temp.stray_status(NULL);
 \echo :LAST_ERROR_SQLSTATE
+
+--
+-- The sweep: every function and procedure of each released SQL version,
+-- as its pg_proc rows list them (so one added later is not forgotten),
+-- called under this library with an argument of each declared type.  Each
+-- old version's every call gives MG038 and changes nothing; under the
+-- current version every call returns or raises an ordinary error, and the
+-- session lives on.  Each version in a new session, the library loaded by
+-- its first call.
+--
+CREATE FUNCTION hostile_versions_sweep(OUT routine text, OUT state text)
+RETURNS SETOF record LANGUAGE plpgsql AS $sweep$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT p.proname, p.prokind,
+           format('%I.%I(%s)', n.nspname, p.proname,
+                  coalesce((SELECT string_agg(
+                              CASE format_type(t, NULL)
+                                WHEN 'text' THEN '''x''::text'
+                                WHEN 'integer' THEN '1'
+                                WHEN 'bigint' THEN '1::bigint'
+                                WHEN 'boolean' THEN 'false'
+                                WHEN 'jsonb' THEN '''[]''::jsonb'
+                                WHEN 'text[]' THEN '''{}''::text[]'
+                                WHEN 'interval' THEN '''1 second''::interval'
+                                ELSE format('NULL::%s', format_type(t, NULL))
+                              END, ', ' ORDER BY i)
+                            FROM unnest(p.proargtypes) WITH ORDINALITY AS a(t, i)), '')) AS call,
+           pg_get_function_identity_arguments(p.oid) AS args
+      FROM pg_depend d
+      JOIN pg_proc p ON p.oid = d.objid
+      JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+       AND d.refclassid = 'pg_extension'::regclass
+       AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_migrate')
+       AND p.prorettype <> 'trigger'::regtype  -- a trigger's function is not callable
+     ORDER BY p.proname, args
+  LOOP
+    routine := format('%s(%s)', r.proname, r.args);
+    BEGIN
+      IF r.prokind = 'p' THEN
+        EXECUTE 'CALL ' || r.call;
+      ELSE
+        EXECUTE 'SELECT * FROM ' || r.call;
+      END IF;
+      state := 'ok';
+    EXCEPTION WHEN OTHERS THEN
+      state := SQLSTATE;
+    END;
+    RETURN NEXT;
+  END LOOP;
+END
+$sweep$;
+
+\c
+CREATE EXTENSION pg_migrate VERSION '0.1.0';
+SELECT count(*) AS routines, count(*) FILTER (WHERE state = 'MG038') AS refused,
+       string_agg(routine || ': ' || state, ', ') FILTER (WHERE state <> 'MG038') AS others
+  FROM hostile_versions_sweep();
+SELECT * FROM hostile_versions_counts();
+DROP EXTENSION pg_migrate;
+
+\c
+CREATE EXTENSION pg_migrate VERSION '0.2.0';
+SELECT count(*) AS routines, count(*) FILTER (WHERE state = 'MG038') AS refused,
+       string_agg(routine || ': ' || state, ', ') FILTER (WHERE state <> 'MG038') AS others
+  FROM hostile_versions_sweep();
+SELECT * FROM hostile_versions_counts();
+DROP EXTENSION pg_migrate;
+
+\c
+CREATE EXTENSION pg_migrate VERSION '0.3.0';
+SELECT count(*) AS routines, count(*) FILTER (WHERE state = 'MG038') AS refused,
+       string_agg(routine || ': ' || state, ', ') FILTER (WHERE state <> 'MG038') AS others
+  FROM hostile_versions_sweep();
+SELECT * FROM hostile_versions_counts();
+DROP EXTENSION pg_migrate;
+
+-- the current version: ordinary answers and errors, every one
+\c
+CREATE EXTENSION pg_migrate;
+SELECT * FROM hostile_versions_sweep();
+SELECT 'alive' AS session;
+DROP EXTENSION pg_migrate;
+DROP FUNCTION hostile_versions_sweep();
 DROP FUNCTION hostile_versions_counts();
