@@ -3,6 +3,9 @@
 #   make demo   install what is missing, build, install, and migrate the
 #               example application in a throwaway cluster
 #   make test   the same bootstrap, then every test suite
+#   make test-versions
+#               the suites that need no pg_cron on PostgreSQL 16 to 19,
+#               from the builds in ../shared/pg (see .ci/test-versions)
 #
 # Both work on a machine that has no PostgreSQL development files yet: PGXS
 # is included only when it exists, and the scripts under .ci/ install it.
@@ -66,10 +69,13 @@ client-all client-install client-installdirs client-uninstall client-clean:
 endif
 
 # The set-up commands come after PGXS so that plain "make" still builds.
-.PHONY: demo test
+.PHONY: demo test test-versions
 
 demo:
 	bash .ci/demo
 
 test:
 	bash .ci/test
+
+test-versions:
+	bash .ci/test-versions

@@ -17,6 +17,7 @@
 #   PGM_KEEP_CLUSTER=1  keep the cluster directory after stopping
 #   PGM_PGBIN           the PostgreSQL binaries to build and test against
 #                       (default Debian's /usr/lib/postgresql/15/bin)
+#   PGM_PG_MAJOR        their major (default 15)
 #   PGM_TMPDIR          where cluster directories go (default /tmp; must be
 #                       reachable by the postgres user, path kept short for
 #                       the unix socket)
@@ -24,8 +25,9 @@
 # The repository root, from this file's own path.
 PGM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# The PostgreSQL major this project builds against, and its binaries.
-PGM_PG_MAJOR=15
+# The PostgreSQL major this project builds against, and its binaries
+# (.ci/test-versions sets both for the other majors).
+PGM_PG_MAJOR=${PGM_PG_MAJOR:-15}
 PGM_PGBIN=${PGM_PGBIN:-/usr/lib/postgresql/$PGM_PG_MAJOR/bin}
 
 # Debian packages the scripts and the test suites need. The reader's fuzz

@@ -427,6 +427,7 @@ my $blocker = $node->background_psql($db);
 $blocker->query_safe('BEGIN');
 $blocker->query_safe('LOCK TABLE items IN SHARE MODE');
 my $blocker_pid = $blocker->query_safe('SELECT pg_backend_pid()');
+chomp $blocker_pid;    # with its newline from PostgreSQL 16's BackgroundPsql
 
 $m = start_migrate('SET pg_migrate.lock_timeout = 100',
 	'SET pg_migrate.retry_delay = 500', 'SET pg_migrate.lock_retries = 20');
