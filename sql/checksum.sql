@@ -47,6 +47,12 @@ SELECT pg_temp.sum('') = pg_temp.sum(E'-- nothing yet\n/* really */') AS empty_s
 -- the checksum is SHA-256: 64 hex digits, stable across releases
 SELECT pg_temp.sum('SELECT 1');
 
+-- and the same on every PostgreSQL major, for a script with a token of
+-- every kind the lexer returns (the lexer's token numbers differ between
+-- majors; checksum.c learns them at run time): this value is what 0.4.0
+-- computed on PostgreSQL 15, before the numbers were learned
+SELECT pg_temp.sum($script$SELECT U&"a" || 'it''s' || U&'\0041' || E'\n' || $q$ x $q$, b'0101', X'1F', 1.50, 42, 9999999999, $1, a::int, a <= b, a >= b, a <> b, a != b, f(p => 1), f(q := 2), 1..2, a ~~ b, a @-@ b, "Mixed", mixed, (x[1:2]);;$script$);
+
 -- drift is found after an applied script is re-registered with force,
 -- and a reformatted script is not drift
 SELECT migrate_register('0001', E'CREATE TABLE drift_t (a int);', parents => '{}');
