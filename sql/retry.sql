@@ -249,10 +249,21 @@ RESET client_min_messages;
 RESET statement_timeout;
 SELECT count(*) AS applied FROM migrate.applied;
 
--- bad settings are refused
-SET pg_migrate.lock_timeout = -1;
-SET pg_migrate.lock_retries = -1;
-SET pg_migrate.retry_delay = 0;
+-- bad settings are refused, with the valid range (PostgreSQL 17 and later
+-- print its unit too, "(0 ms .. 2147483647 ms)", which is taken out here)
+CREATE FUNCTION pg_temp.try_set(name text, value text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config(name, value, false);
+  RETURN 'accepted';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '(\d) ms( \.\.|\)$)', '\1\2', 'g');
+END
+$$;
+SELECT pg_temp.try_set('pg_migrate.lock_timeout', '-1');
+SELECT pg_temp.try_set('pg_migrate.lock_retries', '-1');
+SELECT pg_temp.try_set('pg_migrate.retry_delay', '0');
+SELECT current_setting('pg_migrate.lock_timeout') AS unchanged;
 
 RESET ALL;
 DROP EXTENSION dblink;

@@ -146,7 +146,8 @@ SELECT 'postgres://u:tapsecret-direct2@h/db' AS uri, no_such_column;
 });
 
 # (e) The pg_migrate client: files with secrets sent as a JSON parameter
-# (logged with the statement as "parameters: $1 = '...'"), then applied.
+# (logged with the statement as "parameters: $1 = '...'", "Parameters" from
+# PostgreSQL 17 on), then applied.
 my $dir = tempdir(CLEANUP => 1);
 open(my $fh, '>', "$dir/0005_client.sql") or die "cannot write: $!";
 print $fh "-- migrate:up\n"
@@ -195,7 +196,7 @@ like($log, qr/STATEMENT:  .*migrate_register\('0004_broken', 'CREATE ROLE r PASS
 	'the STATEMENT line of an unparsable statement is masked');
 like($log, qr/statement: \s*ALTER ROLE regress_exists PASSWORD '\*\*\*\*'/,
 	'a statement outside pg_migrate is masked');
-like($log, qr/parameters: \$1 = '\[.*PASSWORD ''\*\*\*\*''/,
+like($log, qr/[Pp]arameters: \$1 = '\[.*PASSWORD ''\*\*\*\*''/,
 	"the client's JSON parameter is masked");
 like($log, qr/postgres:\/\/c:\*\*\*\*\@h\/db/, "the client's migration NOTICE is masked");
 

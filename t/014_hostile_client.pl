@@ -256,7 +256,7 @@ sub applied
 
 	my $log = slurp_file($node->logfile, $offset);
 	like($log, qr/password=\*\*\*\*/, 'the server log has the masked passwords');
-	like($log, qr/parameters: .*password=/, 'and migrate_sync\'s parameter, masked');
+	like($log, qr/[Pp]arameters: .*password=/, 'and migrate_sync\'s parameter, masked');
 	unlike($log, qr/HIDDEN/, 'and no part of any password')
 	  or diag(join("\n", grep { /HIDDEN/ } split /\n/, $log));
 	unlike($log, qr/terminated by signal/, 'no process died');

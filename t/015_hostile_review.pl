@@ -80,7 +80,7 @@ my $log = slurp_file($node->logfile, $log_offset);
 like($log,
 	qr/(?:statement|execute [^:]*): SELECT revision, action,.* FROM migrate_upgrade\(\$1, \$2::boolean\)/,
 	'plan calls migrate_upgrade');
-like($log, qr/parameters: \$1 = 'head', \$2 = 't(?:rue)?'/, 'with dry_run => true');
+like($log, qr/[Pp]arameters: \$1 = 'head', \$2 = 't(?:rue)?'/, 'with dry_run => true');
 
 # nothing of the deploy role's ran
 is($node->safe_psql('postgres', 'SELECT count(*) FROM hostile_log'),
