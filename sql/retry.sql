@@ -117,7 +117,9 @@ EXCEPTION WHEN OTHERS THEN
       || replace(regexp_replace(det, 'since [^)]*\)', 'since <time>)'),
                  (SELECT pid FROM blocker)::text, '<blocker pid>')
       || E'\n' || hnt
-      || E'\n' || split_part(ctx, E'\n', 1);
+      -- pg_migrate's context line (PostgreSQL 19 puts the lock wait's first)
+      || E'\n' || (SELECT line FROM regexp_split_to_table(ctx, E'\n') AS line
+                    WHERE line LIKE 'revision %' LIMIT 1);
 END
 $$;
 SET pg_migrate.lock_retries = 2;

@@ -537,7 +537,7 @@ mg_lint_script(MgLint *lint, const MgScript *script, bool nontransactional)
 			lint->held = lappend(lint->held, held);
 		}
 
-		ignores = ignores_before(script->sql, raw->stmt_location, st.offset);
+		ignores = ignores_before(script->sql, mg_script_statement_lead(script, index), st.offset);
 		findings = list_concat(findings, apply_ignores(&st, ignores));
 		lock_timeout = st.lock_timeout;
 	}

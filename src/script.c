@@ -258,6 +258,29 @@ classify(MgScript *script, MgScriptErrorContext *ctx, bool review)
 }
 
 /*
+ * Byte offset where the text before script->stmts' index-th statement
+ * begins: just past the semicolon that ends the statement before it, or
+ * the start of the script.  The comments there are the statement's own
+ * (the lint's ignore comments).  Computed from the statement before, since
+ * PostgreSQL 18's parser starts a statement's location at its first token
+ * where earlier majors counted the blank and comments before it in.
+ */
+int
+mg_script_statement_lead(const MgScript *script, int index)
+{
+	RawStmt    *prev;
+	int			end;
+
+	if (index == 0)
+		return 0;
+	prev = list_nth_node(RawStmt, script->stmts, index - 1);
+	end = prev->stmt_location + prev->stmt_len;
+	if (script->sql[end] == ';')
+		end++;
+	return end;
+}
+
+/*
  * Byte offset of the first token of script->stmts' index-th statement,
  * past the white space and comments before it.
  */

@@ -58,6 +58,7 @@ extern MgScript *mg_script_parse(const char *project, const char *revision,
 								 const char *sql, bool down);
 extern MgScript *mg_script_review(const char *project, const char *revision,
 								  const char *sql);
+extern int	mg_script_statement_lead(const MgScript *script, int index);
 extern int	mg_script_statement_start(const MgScript *script, int index);
 extern void mg_script_position(const char *sql, int offset, int *line, int *column);
 extern void mg_script_refuse_non_transactional(const MgScript *script,

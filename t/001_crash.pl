@@ -33,7 +33,8 @@ $node->start;
 
 	kill 'KILL', $m->{pid};
 	$node->wait_for_log(
-		qr/server process \(PID $m->{pid}\) was terminated by signal 9/,
+		# "client backend" from PostgreSQL 18 on
+		qr/(?:server process|client backend) \(PID $m->{pid}\) was terminated by signal 9/,
 		$offset);
 	$node->wait_for_log(qr/all server processes terminated; reinitializing/,
 		$offset);

@@ -96,10 +96,10 @@ tap_suite() {
 PGM_TAP_BACKGROUND="006_pg_cron"
 
 # _tap_run WORK NAME PKGLIBDIR [RUN_AS...]: prove t/NAME.pl in WORK, its
-# output in WORK/NAME.out; the exit status is prove's. tmp_check/ is
-# TESTDIR's on PostgreSQL 15 and TESTDATADIR on 16 and later (both set, as
-# their prove_installcheck sets them): an absolute path, which the server
-# can open.
+# output in WORK/NAME.out; the exit status is prove's. tmp_check/ and its
+# log/ are TESTDIR's on PostgreSQL 15, and TESTDATADIR and TESTLOGDIR on 16
+# and later (all set, as their prove_installcheck sets them): absolute
+# paths, which the server can open.
 _tap_run() {
 	local work=$1 name=$2 pkglibdir=$3
 	shift 3
@@ -107,6 +107,7 @@ _tap_run() {
 		PATH="$PGM_PGBIN:$PATH" \
 		TESTDIR="$work" \
 		TESTDATADIR="$work/tmp_check" \
+		TESTLOGDIR="$work/tmp_check/log" \
 		PGPORT=65432 \
 		PG_REGRESS="$pkglibdir/pgxs/src/test/regress/pg_regress" \
 		PERL5LIB="$pkglibdir/pgxs/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
