@@ -296,9 +296,9 @@ _pkg_restore() {
 _pkg_snapshot() {
 	{
 		find /usr/lib/postgresql /usr/share/postgresql -xdev \
-			\( -type d -printf 'd %m %p\n' \) -o -printf '%y %m %s %p\n'
+			\( -type d -printf '%p d %m\n' \) -o -printf '%p %y %m %s\n'
 		find /usr /etc /var/lib/dpkg/info -xdev \
-			\( -name '*pg_migrate*' -o -name '*pg-migrate*' \) -printf '%y %p\n'
+			\( -name '*pg_migrate*' -o -name '*pg-migrate*' \) -printf '%p %y named\n'
 	} | LC_ALL=C sort
 }
 
