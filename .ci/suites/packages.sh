@@ -207,7 +207,7 @@ _pkg_client_depends() {
 	local deb dep allowed
 	deb=$(ls -1 "$PKG_WORK"/src/pg-migrate-client_*.deb)
 	allowed=" libc6 libpq5 $(dpkg-query -W -f='${Depends}' libpq5 |
-		tr ',|' '\n\n' | sed 's/(.*//; s/:any//; s/ //g' | tr '\n' ' ') "
+		tr ',|' '\n' | sed 's/(.*//; s/:any//; s/ //g' | tr '\n' ' ') "
 	echo "Depends: $(dpkg-deb -f "$deb" Depends)"
 	echo "allowed: $allowed"
 	for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*//; s/ //g'); do
@@ -313,7 +313,9 @@ _pkg_install() {
 	while read -r p; do
 		if [[ -e $p || -L $p ]]; then echo "$p"; fi
 	done <"$PKG_WORK/paths.txt" >"$PKG_WORK/existed.txt"
-	dpkg -i $(_pkg_debs)
+	local -a debs=()
+	mapfile -t debs < <(_pkg_debs)
+	dpkg -i "${debs[@]}"
 }
 
 # _pkg_client_on_path: with the system's PATH, `pg_migrate` is
@@ -372,8 +374,10 @@ _pkg_cluster_stop() {
 # _pkg_env CMD...: CMD with the system's PATH and the package cluster's PG*
 # variables (and none of the suite cluster's).
 _pkg_env() {
+	local -a vars=()
+	mapfile -t vars <"$PKG_WORK/c/env"
 	env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PG_CONFIG \
-		PATH="$PKG_SYSPATH" $(cat "$PKG_WORK/c/env") "$@"
+		PATH="$PKG_SYSPATH" "${vars[@]}" "$@"
 }
 
 # _pkg_create_extension: CREATE EXTENSION in a new database, at the
