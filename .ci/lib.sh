@@ -35,12 +35,16 @@ PGM_PGBIN=${PGM_PGBIN:-/usr/lib/postgresql/$PGM_PG_MAJOR/bin}
 # sanitizer runtimes (clang alone does not bring it). The drivers suite
 # needs nodejs (any Node from 18 on; a nodejs already installed from
 # elsewhere counts) and Debian's node-pg, which .ci/suites/drivers.sh
-# unpacks itself (see there why it is not installed).
+# unpacks itself (see there why it is not installed). The meta suite
+# validates META.json with python3-jsonschema and python3-regex (see
+# test/pgxn/validate_meta.py); the packages suite installs its own build
+# dependencies.
 PGM_PACKAGES=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	make gcc
 	libipc-run-perl postgresql-15-cron python3-psycopg2 nodejs
 	clang libclang-rt-14-dev
+	python3-jsonschema python3-regex
 )
 
 PGM_APT_UPDATED=0		# apt-get update runs at most once per script run
