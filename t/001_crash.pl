@@ -38,6 +38,9 @@ $node->start;
 		$offset);
 	$node->wait_for_log(qr/all server processes terminated; reinitializing/,
 		$offset);
+	# (before poll_query_until: see t/009_toplevel.pl)
+	$node->wait_for_log(qr/database system is ready to accept connections/,
+		$offset);
 	$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
 	  or die 'the server did not come back after the crash';
 	pass('backend killed mid-script; the server recovered');

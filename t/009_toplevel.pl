@@ -329,8 +329,13 @@ check_left_clean('0005_slow_step', 'pg_terminate_backend of the caller');
 $m = start_migrate('SET test.slow = on');
 $worker = wait_for($m, $sleeping, 'the procedure sleeps in the worker again');
 $caller_pid = $node->safe_psql($db, $caller);
+my $log_offset = -s $node->logfile;
 kill 'KILL', $caller_pid;
 $m->{harness}->finish;
+# wait for the end of crash recovery in the log first: while the server
+# refuses connections, psql exits before poll_query_until (PostgreSQL 17's)
+# has written its query, which then dies of a broken pipe
+$node->wait_for_log(qr/database system is ready to accept connections/, $log_offset);
 $node->poll_query_until($db, 'SELECT true')
   or die 'the server did not come back after the SIGKILL';
 check_left_clean('0005_slow_step', 'a SIGKILL of the caller');
