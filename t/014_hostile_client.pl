@@ -116,7 +116,7 @@ sub applied
 # libpq 18 and later refuse a URI with a space in it (exit 2) where 17 and
 # before take the space into the value (and then cannot connect, exit 3);
 # either way no part of the password may be printed.
-my $uri_spaces_refused = $node->pg_version >= 18;
+my $uri_spaces_refused = $node->pg_version->major >= 18;    # 18beta1 too
 {
 	my @cases = (
 		[ 'an escaped space', "host=$host port=$dead_port password=SEC\\ HIDDEN1 dbname=app" ],
