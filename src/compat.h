@@ -14,8 +14,11 @@
  * What else differs between the majors is not an API and lives where it
  * is handled: the core lexer's token numbers, whose header (parser/gram.h)
  * PostgreSQL 16 stopped installing, are learned at run time (checksum.c);
- * the client links libpgcommon and libpgport by name, since PostgreSQL 17's
- * PGXS no longer adds them for a program (client/Makefile).
+ * PostgreSQL 18's parser starts a statement's location at its first token,
+ * so the comments before a statement are found from the end of the one
+ * before it (script.c); the client links libpgcommon and libpgport by
+ * name, since PostgreSQL 17's PGXS no longer adds them for a program
+ * (client/Makefile).
  *
  *-------------------------------------------------------------------------
  */

@@ -897,8 +897,8 @@ lint_cluster(LintStmt *st, Node *stmt)
 	st->rel = resolve(st, relation, AccessExclusiveLock);
 	if (OidIsValid(st->rel->relid))
 		add_finding(st, "cluster",
-					psprintf("CLUSTER rewrites %s under an ACCESS EXCLUSIVE lock",
-							 describe(st->rel)),
+					psprintf("%s rewrites %s under an ACCESS EXCLUSIVE lock",
+							 st->command, describe(st->rel)),
 					pstrdup("Reads and writes of the table wait until the rewrite ends.  Reorganize the table outside the migration with a tool that holds the lock only briefly, such as pg_repack."));
 }
 
