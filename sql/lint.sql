@@ -297,6 +297,21 @@ $$);
 SELECT * FROM lint($$CREATE INDEX
   -- migrate:lint-ignore index-not-concurrent
   ON big (n)$$);
+-- in a script wrapped in BEGIN ... COMMIT, which is removed, a comment
+-- between BEGIN and the first statement is that statement's; one before
+-- BEGIN is BEGIN's, and silences nothing
+SELECT * FROM lint($$
+  -- migrate:lint-ignore drop-column
+  BEGIN;
+  ALTER TABLE small DROP COLUMN n;
+  -- migrate:lint-ignore drop-column
+  ALTER TABLE small DROP COLUMN id;
+  COMMIT;
+$$);
+SELECT * FROM lint($$BEGIN;
+  -- migrate:lint-ignore drop-column
+  ALTER TABLE small DROP COLUMN n;
+COMMIT;$$);
 
 --
 -- secrets quoted by a finding are masked, as in every message

@@ -73,6 +73,7 @@ static bool has_option(List *options, const char *name);
 static void script_error_callback(void *arg);
 static void keep_error_position(const MgScriptErrorContext *ctx, int line);
 static int	skip_blank(const char *sql, int offset);
+static int	statement_end(const char *sql, const RawStmt *raw);
 static int	char_to_byte(const char *sql, int chars);
 
 /*
@@ -260,22 +261,30 @@ classify(MgScript *script, MgScriptErrorContext *ctx, bool review)
 /*
  * Byte offset where the text before script->stmts' index-th statement
  * begins: just past the semicolon that ends the statement before it, or
- * the start of the script.  The comments there are the statement's own
- * (the lint's ignore comments).  Computed from the statement before, since
- * PostgreSQL 18's parser starts a statement's location at its first token
- * where earlier majors counted the blank and comments before it in.
+ * the start of the script (past a BEGIN that was removed).  The comments
+ * there are the statement's own (the lint's ignore comments).  Computed
+ * from the statement before, since PostgreSQL 18's parser starts a
+ * statement's location at its first token where earlier majors counted the
+ * blank and comments before it in.
  */
 int
 mg_script_statement_lead(const MgScript *script, int index)
 {
-	RawStmt    *prev;
-	int			end;
-
 	if (index == 0)
-		return 0;
-	prev = list_nth_node(RawStmt, script->stmts, index - 1);
-	end = prev->stmt_location + prev->stmt_len;
-	if (script->sql[end] == ';')
+		return script->body_start;
+	return statement_end(script->sql, list_nth_node(RawStmt, script->stmts, index - 1));
+}
+
+/*
+ * Byte offset just past the semicolon that ends raw, a statement of sql
+ * that is not its last.
+ */
+static int
+statement_end(const char *sql, const RawStmt *raw)
+{
+	int			end = raw->stmt_location + raw->stmt_len;
+
+	if (sql[end] == ';')
 		end++;
 	return end;
 }
@@ -440,6 +449,8 @@ check_transaction_control(MgScript *script, MgScriptErrorContext *ctx, bool revi
 				add_issue(script, "transaction-wrapper", 0, -1,
 						  pstrdup("the BEGIN and COMMIT around the script are removed"),
 						  pstrdup("pg_migrate runs every revision atomically; the script's own transaction control is not needed."));
+			script->body_start = statement_end(script->sql,
+											   linitial_node(RawStmt, script->stmts));
 			script->stmts = list_delete_last(list_delete_first(script->stmts));
 			script->first_number = 2;
 			script->unwrapped = true;

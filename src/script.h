@@ -19,6 +19,7 @@ typedef struct MgScript
 	List	   *stmts;			/* RawStmts to run, wrapper removed */
 	int			first_number;	/* file-order number of stmts' first */
 	bool		unwrapped;		/* a BEGIN ... COMMIT wrapper was removed */
+	int			body_start;		/* byte offset past the removed BEGIN, or 0 */
 	int			nontx_index;	/* first statement that cannot run in a
 								 * transaction block, or -1 */
 	const char *nontx_name;
