@@ -96,6 +96,10 @@ static const TokenSample token_samples[] = {
 static int	token_numbers[NUM_TOKEN_SAMPLES];
 static bool token_numbers_known = false;
 
+/* the first and last keyword's text: a keyword token's text lies between */
+static const char *first_keyword;
+static const char *last_keyword;
+
 static core_yyscan_t start_scanner(const char *sql, core_yy_extra_type *yyextra);
 static void learn_token_numbers(void);
 static const TokenSample *classify(int token, const core_YYSTYPE *yylval);
@@ -217,8 +221,8 @@ start_scanner(const char *sql, core_yy_extra_type *yyextra)
 }
 
 /*
- * Learn the number of each kind of token from its sample, once per
- * backend.  A sample that lexes as anything but one token above the
+ * Learn the number of each kind of token from its sample, and where the
+ * keywords' texts lie, once per backend.  A sample that lexes as anything but one token above the
  * single characters means this lexer is not the one the samples were
  * written for: an internal error, raised before any hashing.
  */
@@ -244,6 +248,8 @@ learn_token_numbers(void)
 				 token_samples[i].sample);
 		token_numbers[i] = token;
 	}
+	first_keyword = GetScanKeyword(0, &ScanKeywords);
+	last_keyword = GetScanKeyword(ScanKeywords.num_keywords - 1, &ScanKeywords);
 	token_numbers_known = true;
 }
 
@@ -255,8 +261,6 @@ learn_token_numbers(void)
 static const TokenSample *
 classify(int token, const core_YYSTYPE *yylval)
 {
-	const char *first = GetScanKeyword(0, &ScanKeywords);
-	const char *last = GetScanKeyword(ScanKeywords.num_keywords - 1, &ScanKeywords);
 	int			i;
 
 	for (i = 0; i < NUM_TOKEN_SAMPLES; i++)
@@ -264,7 +268,7 @@ classify(int token, const core_YYSTYPE *yylval)
 		if (token_numbers[i] == token)
 			return &token_samples[i];
 	}
-	if (yylval->keyword < first || yylval->keyword > last)
+	if (yylval->keyword < first_keyword || yylval->keyword > last_keyword)
 		elog(ERROR, "unexpected token %d from the server's lexer", token);
 	return NULL;
 }
